@@ -1,0 +1,121 @@
+# newstag - tags Vietnamese political news by topic.
+#
+#   make              build into build/
+#   make test         install missing Debian packages (as root), then run every
+#                     test: plain, then again under ASan+UBSan
+#   make demo         classify sample items with the shipped model
+#   make model        retrain model/default from training/corpus
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make bench        speed and accuracy benchmarks
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share/newstag
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+VERSION := $(shell sed -n 's/^\#define NEWSTAG_VERSION "\(.*\)"/\1/p' include/newstag.h)
+PKGS    := fann libutf8proc jansson nettle
+CC      ?= cc
+BUILD   ?= build
+OPT     ?= -O2 -g
+CFLAGS  ?= $(OPT)
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude $(PKG_CFLAGS) \
+              -DNEWSTAG_DATADIR='"$(DATADIR)"' $(CFLAGS)
+LIBS    := $(PKG_LIBS) -lm
+
+LIB_SRC := model/errors.c model/hash.c model/normalize.c model/features.c \
+           model/network.c model/modelfile.c model/model.c \
+           training/dataset.c training/evaluate.c training/train.c
+CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
+           plugin/cmd_train.c plugin/cmd_eval.c plugin/cmd_info.c
+TEST_NAMES := test_normalize test_model test_cli
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TESTS   := $(TEST_NAMES:%=$(BUILD)/tests/%)
+
+.PHONY: all deps test check test-plain test-asan demo model install uninstall clean bench
+
+all: $(BUILD)/libnewstag.a $(BUILD)/libnewstag.so $(BUILD)/newstag
+
+$(BUILD)/obj/%.o: %.c include/newstag.h model/internal.h $(wildcard training/*.h plugin/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libnewstag.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libnewstag.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libnewstag.so.0 $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/newstag: $(CLI_OBJ) $(BUILD)/libnewstag.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libnewstag.a $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libnewstag.a $(BUILD)/obj/plugin/filter.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Imodel -Itraining -Iplugin -o $@ $< \
+	    $(BUILD)/obj/plugin/filter.o $(BUILD)/libnewstag.a $(LIBS) -lcmocka
+
+deps:
+	@sh scripts/install-deps
+
+# The whole suite, plain and under AddressSanitizer + UBSan.
+test: deps
+	$(MAKE) test-plain
+	$(MAKE) test-asan
+	@cat build/test-summary build/asan/test-summary | \
+	    awk '{p+=$$1; f+=$$2} END {print "tests: " p " passed, " f " failed"; exit f > 0}' 
+
+check: test
+
+test-plain: all $(TESTS)
+	@sh tests/run-tests $(BUILD)
+
+test-asan:
+	$(MAKE) BUILD=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test-plain
+
+demo: deps all
+	@echo "== classifying docs/examples/news.jsonl with the shipped model"
+	./$(BUILD)/newstag classify -m model/default < docs/examples/news.jsonl
+
+# Retrain the shipped model from the corpus (deterministic).
+model: all
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct -- training/corpus 2>/dev/null || echo 0) \
+	./$(BUILD)/newstag train -o model/default --seed 1 \
+	    $(addprefix --dev ,$(wildcard training/corpus/dev*.jsonl)) \
+	    $(filter-out $(wildcard training/corpus/dev*.jsonl),$(wildcard training/corpus/*.jsonl))
+	./$(BUILD)/newstag info -m model/default | sed -n '/dev_metrics/,$$p'
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) \
+	    $(DESTDIR)$(DATADIR)/default $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BUILD)/newstag $(DESTDIR)$(BINDIR)/newstag
+	install -m 644 $(BUILD)/libnewstag.a $(DESTDIR)$(LIBDIR)/libnewstag.a
+	install -m 755 $(BUILD)/libnewstag.so $(DESTDIR)$(LIBDIR)/libnewstag.so.$(VERSION)
+	ln -sf libnewstag.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnewstag.so.0
+	ln -sf libnewstag.so.0 $(DESTDIR)$(LIBDIR)/libnewstag.so
+	install -m 644 include/newstag.h $(DESTDIR)$(INCDIR)/newstag.h
+	install -m 644 model/default/manifest.json model/default/features.tsv \
+	    model/default/network.net $(DESTDIR)$(DATADIR)/default/
+	install -m 644 docs/newstag.1 $(DESTDIR)$(MANDIR)/man1/newstag.1
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' newstag.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/newstag.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/newstag $(DESTDIR)$(LIBDIR)/libnewstag.* \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig/newstag.pc $(DESTDIR)$(INCDIR)/newstag.h \
+	    $(DESTDIR)$(MANDIR)/man1/newstag.1
+	rm -rf $(DESTDIR)$(DATADIR)
+
+bench: all
+	bench/accuracy
+
+clean:
+	rm -rf build

@@ -1,0 +1,165 @@
+/*
+ * internal.h - declarations shared by the files of libnewstag.
+ * Nothing here is part of the public API.
+ */
+#ifndef NEWSTAG_INTERNAL_H
+#define NEWSTAG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "newstag.h"
+
+#if defined(__GNUC__)
+#define NT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define NT_PRINTF(a, b)
+#endif
+
+/* errors.c */
+int nt_fail(newstag_error *err, newstag_code code, const char *fmt, ...)
+    NT_PRINTF(3, 4);
+void nt_clear(newstag_error *err);
+
+/* ---- normalize.c: text -> canonical syllable tokens ------------------- */
+
+/*
+ * Called once per token. `keep` is the canonical (case-folded, NFC,
+ * canonical tone placement) syllable, `strip` the same without diacritics
+ * (only when stripping was requested, else NULL). A segment boundary
+ * (sentence or clause break) is signalled with keep == NULL.
+ */
+typedef void (*nt_token_fn)(void *user, const char *keep, size_t keep_len,
+                            const char *strip, size_t strip_len);
+
+void nt_tokenize(const char *text, size_t len, size_t max_bytes,
+                 int want_strip, nt_token_fn fn, void *user,
+                 newstag_text_stats *stats);
+
+/* ---- hash.c ---------------------------------------------------------- */
+uint64_t nt_hash64(const void *data, size_t len, uint64_t seed);
+void nt_sha256_hex(const void *data, size_t len, char hex[65]);
+int nt_sha256_file(const char *path, char hex[65], size_t *bytes,
+                   newstag_error *err);
+
+/* ---- features.c: tokens -> sparse weighted n-gram vector ------------- */
+
+typedef struct nt_feature_config {
+    unsigned ngram_max;  /* 1..3 */
+    int accents;         /* NEWSTAG_ACCENTS_* */
+} nt_feature_config;
+
+/* A sparse vector: sorted unique indices with values. */
+typedef struct nt_sparse {
+    uint32_t *idx;
+    float *val;
+    size_t n, cap;
+} nt_sparse;
+
+/* Raw n-gram hashes of one text (before vocabulary lookup). */
+typedef struct nt_grams {
+    uint64_t *h;
+    size_t n, cap;
+    int oom;
+} nt_grams;
+
+void nt_grams_reset(nt_grams *g);
+void nt_grams_free(nt_grams *g);
+/* Extract n-gram hashes of text into g (appends). Returns -1 on OOM. */
+int nt_extract_grams(const nt_feature_config *cfg, const char *text,
+                     size_t len, size_t max_bytes, nt_grams *g,
+                     newstag_text_stats *stats);
+/* Human-readable n-grams (for the vocabulary file); calls fn per n-gram. */
+typedef void (*nt_gram_text_fn)(void *user, uint64_t h, const char *text,
+                                size_t len);
+void nt_extract_gram_texts(const nt_feature_config *cfg, const char *text,
+                           size_t len, nt_gram_text_fn fn, void *user);
+uint64_t nt_gram_hash_text(const char *gram, size_t len);
+
+/* Vocabulary: n-gram hash -> input index, plus per-input idf weight. */
+typedef struct nt_vocab {
+    uint64_t *keys;    /* open addressing table, 0 = empty */
+    uint32_t *vals;
+    size_t mask;
+    size_t size;       /* number of features */
+    float *idf;        /* size entries */
+    float oov_idf;     /* weight of an unknown n-gram in the norm (0: none) */
+} nt_vocab;
+
+int nt_vocab_init(nt_vocab *v, size_t expected);
+void nt_vocab_free(nt_vocab *v);
+int nt_vocab_add(nt_vocab *v, uint64_t h, float idf);  /* returns index or -1 */
+long nt_vocab_find(const nt_vocab *v, uint64_t h);
+
+/* Map grams to a weighted, L2-normalized sparse vector. */
+int nt_vectorize(const nt_vocab *v, nt_grams *g, nt_sparse *out);
+void nt_sparse_free(nt_sparse *s);
+
+/* ---- network.c: FANN network and sparse inference -------------------- */
+
+/* Weights of a 3-layer FANN network, laid out for sparse evaluation. */
+typedef struct nt_weights {
+    unsigned inputs, hidden, outputs;
+    float *w1;        /* inputs x hidden, row per input */
+    float *b1;        /* hidden */
+    float *w2;        /* hidden x outputs, row per hidden neuron */
+    float *b2;        /* outputs */
+    float steep_hidden, steep_output;
+} nt_weights;
+
+struct fann;
+int nt_weights_from_fann(struct fann *ann, nt_weights *w, newstag_error *err);
+void nt_weights_free(nt_weights *w);
+/* scratch must hold w->hidden floats. */
+void nt_forward_sparse(const nt_weights *w, const nt_sparse *x,
+                       float *scratch, float *out);
+
+/* Locale-proof FANN file I/O (libfann formats numbers with the C locale). */
+struct fann *nt_fann_load(const char *path, newstag_error *err);
+int nt_fann_save(struct fann *ann, const char *path, newstag_error *err);
+
+/* ---- model.c ----------------------------------------------------------- */
+
+struct newstag_model {
+    char *path;
+    char *manifest_json;
+    size_t num_labels;
+    char labels[NEWSTAG_MAX_LABELS][NEWSTAG_LABEL_MAX];
+    double thresholds[NEWSTAG_MAX_LABELS];
+    nt_feature_config features;
+    nt_vocab vocab;
+    nt_weights weights;
+};
+
+int nt_valid_label(const char *name);
+
+/* dataset.c: the text of a JSON news item, from `fields` (NULL: title,
+ * summary, description, text, content, body), joined by newlines. The
+ * argument is a json_t object. Caller frees. */
+struct json_t;
+char *nt_item_text(struct json_t *obj, const char *const *fields,
+                   size_t nfields);
+
+/* ---- modelfile.c: reading and writing model directories --------------- */
+
+/* What the trainer hands to the writer. */
+typedef struct nt_model_out {
+    size_t num_labels;
+    char (*labels)[NEWSTAG_LABEL_MAX];
+    const double *thresholds;
+    const nt_feature_config *features;
+    const nt_vocab *vocab;
+    char **gram_texts;       /* vocab->size readable n-grams */
+    struct fann *ann;
+    void *training_info;     /* json_t* object, borrowed */
+} nt_model_out;
+
+int nt_model_write(const char *dir, const nt_model_out *m, newstag_error *err);
+int nt_model_read(const char *dir, struct newstag_model *m,
+                  newstag_error *err);
+/* Replace dst with the freshly written directory src, atomically. */
+int nt_dir_swap_into_place(const char *src, const char *dst,
+                           newstag_error *err);
+
+#endif /* NEWSTAG_INTERNAL_H */

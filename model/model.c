@@ -1,0 +1,223 @@
+/*
+ * model.c - the loaded model (immutable) and classification contexts.
+ *
+ * A newstag_model is read once and never changed afterwards, so any number
+ * of threads may share it. Everything that changes while classifying (the
+ * n-gram buffer, the sparse vector, the hidden layer) lives in a
+ * newstag_ctx, one per thread.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef NEWSTAG_DATADIR
+#define NEWSTAG_DATADIR "/usr/local/share/newstag"
+#endif
+
+struct newstag_ctx {
+    const newstag_model *model;
+    nt_grams grams;
+    nt_sparse vec;
+    float *hidden;
+    size_t max_bytes;
+};
+
+/* Label names: lower-case ASCII letters, digits and '_', starting with a
+ * letter, so they are safe in JSON keys, mail headers and file names. */
+int nt_valid_label(const char *name)
+{
+    size_t i, n = strlen(name);
+
+    if (n == 0 || n >= NEWSTAG_LABEL_MAX || !(name[0] >= 'a' && name[0] <= 'z'))
+        return 0;
+    for (i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+newstag_model *newstag_model_load(const char *dir, newstag_error *err)
+{
+    newstag_model *m;
+
+    nt_clear(err);
+    if (!dir) {
+        nt_fail(err, NEWSTAG_ERR_ARGUMENT, "no model path given");
+        return NULL;
+    }
+    m = calloc(1, sizeof *m);
+    if (!m || !(m->path = strdup(dir))) {
+        free(m);
+        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (nt_model_read(dir, m, err) < 0) {
+        newstag_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void newstag_model_free(newstag_model *m)
+{
+    if (!m)
+        return;
+    nt_vocab_free(&m->vocab);
+    nt_weights_free(&m->weights);
+    free(m->manifest_json);
+    free(m->path);
+    free(m);
+}
+
+size_t newstag_model_num_labels(const newstag_model *m)
+{
+    return m->num_labels;
+}
+
+const char *newstag_model_label(const newstag_model *m, size_t i)
+{
+    return i < m->num_labels ? m->labels[i] : NULL;
+}
+
+double newstag_model_threshold(const newstag_model *m, size_t i)
+{
+    return i < m->num_labels ? m->thresholds[i] : 1.0;
+}
+
+int newstag_model_label_index(const newstag_model *m, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < m->num_labels; i++)
+        if (strcmp(m->labels[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *newstag_model_manifest_json(const newstag_model *m)
+{
+    return m->manifest_json;
+}
+
+const char *newstag_model_path(const newstag_model *m)
+{
+    return m->path;
+}
+
+static int is_model_dir(const char *dir)
+{
+    char path[PATH_MAX];
+
+    return snprintf(path, sizeof path, "%s/manifest.json", dir) < (int)sizeof path &&
+           access(path, R_OK) == 0;
+}
+
+int newstag_model_locate(const char *explicit_path, char *out, size_t outlen)
+{
+    const char *env = getenv("NEWSTAG_MODEL");
+    char exe[PATH_MAX], *slash;
+    ssize_t n;
+
+    if (explicit_path && *explicit_path)
+        return snprintf(out, outlen, "%s", explicit_path) < (int)outlen ? 0 : -1;
+    if (env && *env)
+        return snprintf(out, outlen, "%s", env) < (int)outlen ? 0 : -1;
+    if (is_model_dir(NEWSTAG_DATADIR "/default"))
+        return snprintf(out, outlen, "%s", NEWSTAG_DATADIR "/default") < (int)outlen ? 0 : -1;
+    /* Running from the source tree: <tree>/build/newstag -> <tree>/model/default */
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        for (int up = 0; up < 3 && (slash = strrchr(exe, '/')); up++) {
+            *slash = '\0';
+            if (snprintf(out, outlen, "%s/model/default", exe) < (int)outlen &&
+                is_model_dir(out))
+                return 0;
+        }
+    }
+    if (is_model_dir("model/default"))
+        return snprintf(out, outlen, "model/default") < (int)outlen ? 0 : -1;
+    return -1;
+}
+
+/* ---- classification --------------------------------------------------- */
+
+newstag_ctx *newstag_ctx_new(const newstag_model *model, newstag_error *err)
+{
+    newstag_ctx *c;
+
+    nt_clear(err);
+    c = calloc(1, sizeof *c);
+    if (!c || !(c->hidden = calloc(model->weights.hidden, sizeof *c->hidden))) {
+        free(c);
+        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    c->model = model;
+    c->max_bytes = NEWSTAG_DEFAULT_MAX_BYTES;
+    return c;
+}
+
+void newstag_ctx_free(newstag_ctx *c)
+{
+    if (!c)
+        return;
+    nt_grams_free(&c->grams);
+    nt_sparse_free(&c->vec);
+    free(c->hidden);
+    free(c);
+}
+
+void newstag_ctx_set_max_bytes(newstag_ctx *c, size_t max_bytes)
+{
+    c->max_bytes = max_bytes;
+}
+
+int newstag_model_input(const newstag_model *m, const char *text, size_t len,
+                        float *out, size_t n)
+{
+    nt_grams g = {0};
+    nt_sparse v = {0};
+    size_t k;
+    int rc = -1;
+
+    if (n != m->vocab.size)
+        return -1;
+    memset(out, 0, n * sizeof *out);
+    if (nt_extract_grams(&m->features, text, len, NEWSTAG_DEFAULT_MAX_BYTES, &g,
+                         NULL) == 0 &&
+        nt_vectorize(&m->vocab, &g, &v) == 0) {
+        for (k = 0; k < v.n; k++)
+            out[v.idx[k]] = v.val[k];
+        rc = 0;
+    }
+    nt_grams_free(&g);
+    nt_sparse_free(&v);
+    return rc;
+}
+
+int newstag_classify(newstag_ctx *c, const char *text, size_t len,
+                     float *scores, newstag_text_stats *stats,
+                     newstag_error *err)
+{
+    const newstag_model *m = c->model;
+
+    nt_clear(err);
+    if (!text && len)
+        return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "text is NULL");
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    nt_grams_reset(&c->grams);
+    if (nt_extract_grams(&m->features, text ? text : "", len, c->max_bytes,
+                         &c->grams, stats) < 0 ||
+        nt_vectorize(&m->vocab, &c->grams, &c->vec) < 0)
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory classifying");
+    nt_forward_sparse(&m->weights, &c->vec, c->hidden, scores);
+    return 0;
+}

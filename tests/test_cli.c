@@ -1,0 +1,265 @@
+/*
+ * test_cli.c - the `newstag` command as users run it: the classify
+ * line-for-line contract on good and bad input, filtering, options, exit
+ * codes, and the train / eval / info round trip.
+ */
+#include <jansson.h>
+
+#include "testutil.h"
+
+static char cli[512];
+static char *tmp;
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(cli, sizeof cli, "%s/newstag", tu_build_dir());
+    tmp = tu_tmpdir();
+    return access(cli, X_OK) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmtree(tmp);
+    free(tmp);
+    return 0;
+}
+
+static char *input_file(const char *name, const char *data, size_t len)
+{
+    char *p = malloc(strlen(tmp) + strlen(name) + 2);
+
+    assert_non_null(p);
+    sprintf(p, "%s/%s", tmp, name);
+    tu_write_file(p, data, len);
+    return p;
+}
+
+static void assert_prefix(const char *s, const char *prefix)
+{
+    if (strncmp(s, prefix, strlen(prefix)) != 0)
+        fail_msg("\"%s\"\ndoes not start with\n\"%s\"", s, prefix);
+}
+
+/* Split output into lines (modifies buf). Returns the count. */
+static size_t split_lines(char *buf, char **lines, size_t max)
+{
+    size_t n = 0;
+    char *p = buf, *nl;
+
+    while (*p && n < max && (nl = strchr(p, '\n'))) {
+        *nl = '\0';
+        lines[n++] = p;
+        p = nl + 1;
+    }
+    assert_string_equal(p, "");          /* every line ends with a newline */
+    return n;
+}
+
+static const char BAD_INPUT[] =
+    "{\"id\":\"a\",\"title\":\"Thu ngân sách nhà nước vượt dự toán\",\"n\":1.50}\n"
+    "{not json\n"
+    "[1,2,3]\n"
+    "42\n"
+    "\"a string\"\n"
+    "null\n"
+    "{\"id\":\"b\",\"title\":\"Ng\xff\xfe bad bytes\"}\n"
+    "\n"
+    "{\"id\":\"c\",\"other\":\"no text fields here\"}\n"
+    "{\"id\":\"d\",\"title\":{\"nested\":true},\"text\":[1]}\n"
+    "{}\n"
+    "{\"id\":\"e\",\"title\":\"Cử tri đi bầu cử đại biểu Quốc hội\"}\r\n"
+    "{\"id\":\"f\" , \"z\":null, \"a\":[] ,\"title\":\"Bóng đá\"}   \n"
+    "{\"id\":\"last\",\"title\":\"no newline at the end\"}";
+
+static void test_classify_line_contract(void **state)
+{
+    char *in = input_file("bad.jsonl", BAD_INPUT, sizeof BAD_INPUT - 1);
+    char *out, *err, cmd[1024], *lines[64];
+    size_t n, i;
+    int rc;
+    static const int IS_ERROR[] = {0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0};
+
+    (void)state;
+    snprintf(cmd, sizeof cmd, "%s classify -m %s", cli, tu_model());
+    rc = tu_run(cmd, in, &out, NULL, &err);
+    assert_int_equal(rc, 0);
+    assert_string_equal(err, "");        /* nothing on stderr per item */
+    n = split_lines(out, lines, 64);
+    assert_int_equal(n, 14);             /* one output line per input line */
+    for (i = 0; i < n; i++) {
+        json_error_t jerr;
+        json_t *o = json_loads(lines[i], 0, &jerr);
+        if (!o)
+            fail_msg("output line %zu is not JSON: %s", i + 1, lines[i]);
+        assert_true(json_is_object(o));
+        if (IS_ERROR[i]) {
+            assert_non_null(json_string_value(json_object_get(o, "error")));
+            assert_int_equal(json_integer_value(json_object_get(o, "line")), i + 1);
+            assert_true(json_is_string(json_object_get(o, "input")));
+        } else {
+            json_t *t = json_object_get(o, "topics");
+            json_t *scores = json_object_get(t, "scores");
+            assert_true(json_is_array(json_object_get(t, "labels")));
+            assert_int_equal(json_object_size(scores), 4);
+            assert_true(json_is_number(json_object_get(scores, "party_building")));
+            assert_true(json_is_number(json_object_get(scores, "urban_order")));
+        }
+        json_decref(o);
+    }
+    /* the original bytes are kept, the key is appended */
+    assert_prefix(lines[0], "{\"id\":\"a\",\"title\":\"Thu ngân sách nhà nước vượt dự toán\","
+                            "\"n\":1.50,\"topics\":{\"labels\":[\"budget\"]");
+    assert_string_equal(strstr(lines[1], "\"input\""), "\"input\":\"{not json\"}");
+    assert_non_null(strstr(lines[6], "\"input\":\"{\\\"id\\\":\\\"b\\\",\\\"title\\\":\\\"Ng\xef\xbf\xbd\xef\xbf\xbd bad"));
+    assert_non_null(strstr(lines[7], "empty line"));
+    assert_non_null(strstr(lines[8], "\"labels\":[]"));     /* no text */
+    assert_non_null(strstr(lines[9], "\"labels\":[]"));     /* title not a string */
+    assert_prefix(lines[10], "{\"topics\":");             /* {} gets the key */
+    assert_non_null(strstr(lines[11], "\"labels\":[\"elections\"]"));
+    assert_prefix(lines[12], "{\"id\":\"f\" , \"z\":null, \"a\":[] ,\"title\":\"Bóng đá\",\"topics\":");
+    assert_prefix(lines[13], "{\"id\":\"last\"");
+    free(out), free(err), free(in);
+}
+
+static void test_keep_drop_threshold_key(void **state)
+{
+    static const char IN[] =
+        "{\"title\":\"Thu ngân sách nhà nước vượt dự toán, giải ngân vốn đầu tư công\"}\n"
+        "{\"title\":\"Đội tuyển bóng đá thắng đậm\"}\n"
+        "broken\n"
+        "{\"title\":\"Cưỡng chế tháo dỡ công trình xây dựng trái phép, lấn chiếm vỉa hè\"}\n";
+    char *in = input_file("mix.jsonl", IN, sizeof IN - 1);
+    char *out, cmd[1024], *lines[16];
+
+    (void)state;
+    snprintf(cmd, sizeof cmd, "%s classify -m %s --keep budget", cli, tu_model());
+    assert_int_equal(tu_run(cmd, in, &out, NULL, NULL), 0);
+    assert_int_equal(split_lines(out, lines, 16), 2);   /* budget item + error */
+    assert_non_null(strstr(lines[0], "ngân sách"));
+    assert_non_null(strstr(lines[1], "\"error\""));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s classify -m %s --drop budget,urban_order", cli, tu_model());
+    assert_int_equal(tu_run(cmd, in, &out, NULL, NULL), 0);
+    assert_int_equal(split_lines(out, lines, 16), 2);
+    assert_non_null(strstr(lines[0], "bóng đá"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s classify -m %s --threshold 0 --key tags", cli, tu_model());
+    assert_int_equal(tu_run(cmd, in, &out, NULL, NULL), 0);
+    assert_int_equal(split_lines(out, lines, 16), 4);
+    assert_non_null(strstr(lines[1], ",\"tags\":{\"labels\":[\"party_building\","
+                                     "\"budget\",\"elections\",\"urban_order\"]"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s classify -m %s --keep nosuchlabel", cli, tu_model());
+    assert_int_equal(tu_run(cmd, in, NULL, NULL, NULL), 64);
+    free(in);
+}
+
+static void test_existing_key_and_tabs(void **state)
+{
+    static const char IN[] =
+        "{\"title\":\"Bầu cử\",\"topics\":\"old value\"}\n"
+        "{\"title\":\t\"Bầu cử Quốc hội\"}\n";
+    char *in = input_file("tabs.jsonl", IN, sizeof IN - 1);
+    char *out, cmd[1024], *lines[4];
+
+    (void)state;
+    snprintf(cmd, sizeof cmd, "%s classify -m %s", cli, tu_model());
+    assert_int_equal(tu_run(cmd, in, &out, NULL, NULL), 0);
+    assert_int_equal(split_lines(out, lines, 4), 2);
+    assert_null(strstr(lines[0], "old value"));         /* replaced, not duplicated */
+    assert_null(strchr(lines[1], '\t'));                /* safe for Hadoop Streaming */
+    free(out), free(in);
+}
+
+static void test_rsyslog_format(void **state)
+{
+    static const char IN[] = "{\"msg\":\"Ngày bầu cử đại biểu Quốc hội và HĐND\"}\n";
+    char *in = input_file("rs.jsonl", IN, sizeof IN - 1);
+    char *out, cmd[1024];
+
+    (void)state;
+    snprintf(cmd, sizeof cmd, "%s classify -m %s --format rsyslog", cli, tu_model());
+    assert_int_equal(tu_run(cmd, in, &out, NULL, NULL), 0);
+    assert_prefix(out, "{\"$!\":{\"topics\":{\"labels\":[\"elections\"]");
+    free(out), free(in);
+}
+
+static void test_usage_and_model_errors(void **state)
+{
+    char cmd[1024], *err, *out;
+
+    (void)state;
+    snprintf(cmd, sizeof cmd, "%s classify -m /nonexistent", cli);
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL, &err), 78);
+    assert_non_null(strstr(err, "/nonexistent"));
+    free(err);
+    snprintf(cmd, sizeof cmd, "%s frobnicate", cli);
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL, NULL), 64);
+    snprintf(cmd, sizeof cmd, "%s --version", cli);
+    assert_int_equal(tu_run(cmd, NULL, &out, NULL, NULL), 0);
+    assert_memory_equal(out, "newstag ", 8);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s classify --help", cli);
+    assert_int_equal(tu_run(cmd, NULL, &out, NULL, NULL), 0);
+    assert_non_null(strstr(out, "--keep"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s train -o %s/x /nonexistent.jsonl", cli, tmp);
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL, &err), 66);
+    assert_non_null(strstr(err, "/nonexistent.jsonl"));
+    free(err);
+}
+
+static void test_train_eval_info_round_trip(void **state)
+{
+    char cmd[2048], *out, *err;
+    json_t *o;
+
+    (void)state;
+    snprintf(cmd, sizeof cmd,
+             "%s train -o %s/rt --epochs 30 --hidden 8 --features 600 tests/data/small.jsonl",
+             cli, tmp);
+    assert_int_equal(tu_run(cmd, NULL, &out, NULL, &err), 0);
+    assert_string_equal(out, "");        /* quiet when stderr is not a terminal */
+    assert_string_equal(err, "");
+    free(out), free(err);
+    snprintf(cmd, sizeof cmd, "%s eval -m %s/rt --json tests/data/small.jsonl", cli, tmp);
+    assert_int_equal(tu_run(cmd, NULL, &out, NULL, NULL), 0);
+    o = json_loads(out, 0, NULL);
+    assert_non_null(o);
+    assert_int_equal(json_integer_value(json_object_get(o, "items")), 320);
+    assert_true(json_number_value(json_object_get(o, "micro_f1")) > 0.9);
+    assert_non_null(json_object_get(json_object_get(json_object_get(o, "labels"),
+                                                    "budget"), "tp"));
+    json_decref(o);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s info -m %s/rt", cli, tmp);
+    assert_int_equal(tu_run(cmd, NULL, &out, NULL, NULL), 0);
+    assert_non_null(strstr(out, "corpus_sha256"));
+    assert_non_null(strstr(out, "thresholds"));
+    free(out);
+    /* fastText-format training data works too */
+    snprintf(cmd, sizeof cmd,
+             "printf '__label__budget thu ngân sách\\n__label__budget chi ngân sách nhà nước\\n"
+             "__label__budget dự toán ngân sách\\nbóng đá việt nam\\nbóng đá thái lan\\n"
+             "__label__budget ngân sách tỉnh\\nca sĩ hát hay\\n' > %s/ft.txt && "
+             "%s train -o %s/ft --epochs 3 --hidden 2 --min-df 1 %s/ft.txt && "
+             "%s info -m %s/ft --json", tmp, cli, tmp, tmp, cli, tmp);
+    assert_int_equal(tu_run(cmd, NULL, &out, NULL, NULL), 0);
+    assert_non_null(strstr(out, "\"labels\":[\"budget\"]"));
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_classify_line_contract),
+        cmocka_unit_test(test_keep_drop_threshold_key),
+        cmocka_unit_test(test_existing_key_and_tabs),
+        cmocka_unit_test(test_rsyslog_format),
+        cmocka_unit_test(test_usage_and_model_errors),
+        cmocka_unit_test(test_train_eval_info_round_trip),
+    };
+    return cmocka_run_group_tests_name("cli", tests, setup, teardown);
+}

@@ -1,0 +1,400 @@
+/*
+ * test_model.c - model files, training and classification: spelling
+ * variants score the same, accent-free text gets the same labels, models
+ * survive comma-decimal locales, the sparse forward pass equals fann_run,
+ * training is deterministic, damaged models are refused, writes are atomic.
+ */
+#include <locale.h>
+#include <math.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+#include <fann.h>
+#include <jansson.h>
+
+#include "newstag.h"
+
+#define SMALL_CORPUS "tests/data/small.jsonl"
+
+static newstag_model *shipped;
+
+static int load_shipped(void **state)
+{
+    newstag_error err;
+
+    (void)state;
+    shipped = newstag_model_load(tu_model(), &err);
+    if (!shipped)
+        fprintf(stderr, "cannot load %s: %s\n", tu_model(), err.text);
+    return shipped ? 0 : -1;
+}
+
+static int free_shipped(void **state)
+{
+    (void)state;
+    newstag_model_free(shipped);
+    return 0;
+}
+
+static void score(const newstag_model *m, const char *text, float *out)
+{
+    newstag_error err;
+    newstag_ctx *ctx = newstag_ctx_new(m, &err);
+
+    assert_non_null(ctx);
+    assert_int_equal(newstag_classify(ctx, text, strlen(text), out, NULL, &err), 0);
+    newstag_ctx_free(ctx);
+}
+
+static uint64_t labels_of(const newstag_model *m, const float *s)
+{
+    uint64_t mask = 0;
+    size_t l;
+
+    for (l = 0; l < newstag_model_num_labels(m); l++)
+        if (s[l] >= newstag_model_threshold(m, l))
+            mask |= 1ULL << l;
+    return mask;
+}
+
+/* Items written for these tests (not part of the training corpus). */
+static const char *const ITEMS[] = {
+    "Hội đồng bầu cử quốc gia công bố danh sách 868 người ứng cử đại biểu Quốc hội "
+    "khóa XVI; cử tri cả nước sẽ đi bầu vào ngày 15/3.",
+    "Thu ngân sách nhà nước 10 tháng ước đạt 1,7 triệu tỷ đồng, vượt dự toán; Bộ Tài "
+    "chính đề nghị đẩy mạnh giải ngân vốn đầu tư công và chống thất thu thuế.",
+    "Ban Chấp hành Đảng bộ tỉnh Thanh Hoá họp hội nghị lần thứ 12, cho ý kiến về công "
+    "tác cán bộ và kết nạp đảng viên, quán triệt nghị quyết Trung ương.",
+    "Phường Hoàn Kiếm ra quân lập lại trật tự đô thị, xử lý lấn chiếm vỉa hè, tháo dỡ "
+    "biển quảng cáo trái phép và cưỡng chế công trình xây dựng không phép.",
+    "Đội tuyển bóng đá Việt Nam thắng Thái Lan 2-1 trong trận chung kết, HLV khen "
+    "các cầu thủ trẻ thi đấu quả cảm trước hàng vạn khán giả.",
+    "Giá vàng miếng hôm nay tăng mạnh, người dân xếp hàng mua tích trữ; ngân hàng "
+    "giảm lãi suất cho vay mua nhà.",
+};
+#define NITEMS (sizeof ITEMS / sizeof ITEMS[0])
+
+static void assert_same_scores(const char *a, const char *b)
+{
+    float sa[NEWSTAG_MAX_LABELS], sb[NEWSTAG_MAX_LABELS];
+    size_t l;
+
+    score(shipped, a, sa);
+    score(shipped, b, sb);
+    for (l = 0; l < newstag_model_num_labels(shipped); l++)
+        assert_true(sa[l] == sb[l]);
+}
+
+static void test_variants_score_the_same(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < NITEMS; i++) {
+        char *nfd = tu_nfd(ITEMS[i]), *up = tu_upper(ITEMS[i]);
+        char *old1 = tu_replace(ITEMS[i], "hoá", "hóa");
+        char *old2 = tu_replace(old1, "Hoá", "Hóa");
+        char *nfd_up = tu_upper(nfd);
+        assert_same_scores(ITEMS[i], nfd);
+        assert_same_scores(ITEMS[i], up);
+        assert_same_scores(ITEMS[i], old2);
+        assert_same_scores(ITEMS[i], nfd_up);
+        free(nfd), free(up), free(old1), free(old2), free(nfd_up);
+    }
+}
+
+static void test_labels_of_clear_items(void **state)
+{
+    /* each clear item gets its topic; the last two get none */
+    static const int WANT[NITEMS] = {2, 1, 0, 3, -1, -1};
+    float s[NEWSTAG_MAX_LABELS];
+    size_t i;
+
+    (void)state;
+    assert_int_equal(newstag_model_label_index(shipped, "party_building"), 0);
+    assert_int_equal(newstag_model_label_index(shipped, "urban_order"), 3);
+    for (i = 0; i < NITEMS; i++) {
+        uint64_t got;
+        score(shipped, ITEMS[i], s);
+        got = labels_of(shipped, s);
+        if (WANT[i] < 0)
+            assert_int_equal(got, 0);
+        else
+            assert_true(got & (1ULL << WANT[i]));
+    }
+}
+
+static void test_accent_free_same_labels(void **state)
+{
+    float a[NEWSTAG_MAX_LABELS], b[NEWSTAG_MAX_LABELS];
+    newstag_error err;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < NITEMS; i++) {
+        char *bare = newstag_normalize(ITEMS[i], strlen(ITEMS[i]), 1, NULL, &err);
+        assert_non_null(bare);
+        score(shipped, ITEMS[i], a);
+        score(shipped, bare, b);
+        assert_int_equal(labels_of(shipped, a), labels_of(shipped, b));
+        free(bare);
+    }
+}
+
+/* ---- training-based tests use a small corpus and a small network -------- */
+
+static void train_small(const char *dir, unsigned seed)
+{
+    newstag_dataset *ds = newstag_dataset_new();
+    newstag_train_options opt;
+    newstag_error err;
+
+    assert_non_null(ds);
+    assert_int_equal(newstag_dataset_read_file(ds, SMALL_CORPUS, &err), 0);
+    newstag_train_options_init(&opt);
+    opt.seed = seed;
+    opt.epochs = 8;
+    opt.hidden = 6;
+    opt.max_features = 800;
+    if (newstag_train(ds, NULL, &opt, dir, &err) != 0)
+        fail_msg("training failed: %s", err.text);
+    newstag_dataset_free(ds);
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+
+    assert_non_null(p);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+static void scores_of_model(const char *dir, float out[NITEMS][NEWSTAG_MAX_LABELS])
+{
+    newstag_error err;
+    newstag_model *m = newstag_model_load(dir, &err);
+    size_t i;
+
+    memset(out, 0, sizeof(float) * NITEMS * NEWSTAG_MAX_LABELS);
+    if (!m)
+        fail_msg("load %s: %s", dir, err.text);
+    for (i = 0; i < NITEMS; i++)
+        score(m, ITEMS[i], out[i]);
+    newstag_model_free(m);
+}
+
+static void test_locale_independent_files(void **state)
+{
+    char *tmp = tu_tmpdir(), *a = path_in(tmp, "c"), *b = path_in(tmp, "vi");
+    char *na, *nb, *fa, *fb;
+    float sc[NITEMS][NEWSTAG_MAX_LABELS], sv[NITEMS][NEWSTAG_MAX_LABELS];
+    char *net_a, *net_b, *fe_a, *fe_b;
+
+    (void)state;
+    assert_non_null(setlocale(LC_ALL, "C"));
+    train_small(a, 3);
+    /* the locale must exist: the test setup generates it (localedef) */
+    if (!setlocale(LC_ALL, "vi_VN.UTF-8"))
+        fail_msg("locale vi_VN.UTF-8 is missing; run scripts/install-deps");
+    {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.1f", 0.5);
+        assert_string_equal(buf, "0,5");   /* really a comma locale */
+    }
+    train_small(b, 3);
+    scores_of_model(a, sv);              /* load under vi_VN */
+    assert_non_null(setlocale(LC_ALL, "C"));
+    scores_of_model(b, sc);              /* load under C */
+    assert_memory_equal(sc, sv, sizeof sc);
+    /* the files themselves are the same bytes whatever the locale */
+    net_a = path_in(a, "network.net"), net_b = path_in(b, "network.net");
+    fe_a = path_in(a, "features.tsv"), fe_b = path_in(b, "features.tsv");
+    na = tu_read_file(net_a, NULL), nb = tu_read_file(net_b, NULL);
+    fa = tu_read_file(fe_a, NULL), fb = tu_read_file(fe_b, NULL);
+    assert_non_null(na), assert_non_null(fa);
+    assert_string_equal(na, nb);
+    assert_string_equal(fa, fb);
+    free(na), free(nb), free(fa), free(fb);
+    free(net_a), free(net_b), free(fe_a), free(fe_b);
+    tu_rmtree(tmp);
+    free(a), free(b), free(tmp);
+}
+
+static void test_deterministic_training(void **state)
+{
+    char *tmp = tu_tmpdir(), *a = path_in(tmp, "a"), *b = path_in(tmp, "b"),
+         *c = path_in(tmp, "c");
+    char *pa = path_in(a, "network.net"), *pb = path_in(b, "network.net"),
+         *pc = path_in(c, "network.net");
+    char *na, *nb, *nc;
+
+    (void)state;
+    train_small(a, 7);
+    train_small(b, 7);
+    train_small(c, 8);
+    na = tu_read_file(pa, NULL), nb = tu_read_file(pb, NULL), nc = tu_read_file(pc, NULL);
+    assert_string_equal(na, nb);
+    assert_string_not_equal(na, nc);
+    free(na), free(nb), free(nc), free(pa), free(pb), free(pc);
+    tu_rmtree(tmp);
+    free(a), free(b), free(c), free(tmp);
+}
+
+/* Dense input as the trainer gives it to libfann: rebuild it from the
+ * features file and compare fann_run with the library's sparse pass. */
+static void test_sparse_forward_equals_fann_run(void **state)
+{
+    char *net = path_in(tu_model(), "network.net");
+    struct fann *ann;
+    newstag_dataset *ds = newstag_dataset_new();
+    newstag_error err;
+    size_t i, checked = 0;
+
+    (void)state;
+    assert_non_null(setlocale(LC_ALL, "C"));
+    ann = fann_create_from_file(net);   /* stock libfann reads our file */
+    assert_non_null(ann);
+    assert_int_equal(fann_get_num_output(ann), newstag_model_num_labels(shipped));
+    assert_int_equal(newstag_dataset_read_file(ds, "tests/data/small.jsonl", &err), 0);
+    for (i = 0; i < newstag_dataset_size(ds); i++) {
+        const char *text = newstag_dataset_text(ds, i);
+        float sparse[NEWSTAG_MAX_LABELS];
+        fann_type *in = calloc(fann_get_num_input(ann), sizeof *in), *dense;
+        size_t l;
+        assert_non_null(in);
+        assert_int_equal(newstag_model_input(shipped, text, strlen(text), in,
+                                             fann_get_num_input(ann)), 0);
+        dense = fann_run(ann, in);
+        score(shipped, text, sparse);
+        for (l = 0; l < newstag_model_num_labels(shipped); l++)
+            assert_float_equal(sparse[l], dense[l], 1e-5);
+        free(in);
+        checked++;
+    }
+    assert_true(checked >= 100);
+    fann_destroy(ann);
+    newstag_dataset_free(ds);
+    free(net);
+}
+
+/* ---- damaged models ------------------------------------------------------ */
+
+static char *copy_model(const char *tmp)
+{
+    char cmd[2048], *dst = path_in(tmp, "m");
+
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", tu_model(), dst);
+    assert_int_equal(system(cmd), 0);
+    return dst;
+}
+
+static void expect_load_error(const char *dir, newstag_code code,
+                              const char *needle)
+{
+    newstag_error err;
+    newstag_model *m = newstag_model_load(dir, &err);
+
+    assert_null(m);
+    assert_int_equal(err.code, code);
+    if (!strstr(err.text, needle))
+        fail_msg("error \"%s\" does not mention \"%s\"", err.text, needle);
+}
+
+static void test_damaged_models_refused(void **state)
+{
+    char *tmp = tu_tmpdir(), *m = copy_model(tmp);
+    char *net = path_in(m, "network.net"), *fe = path_in(m, "features.tsv"),
+         *man = path_in(m, "manifest.json");
+    size_t len = 0;
+    char *orig_net = tu_read_file(net, &len), *orig_man, *edited;
+
+    (void)state;
+    /* one flipped byte in the network */
+    orig_net[len / 2] ^= 0x01;
+    tu_write_file(net, orig_net, len);
+    expect_load_error(m, NEWSTAG_ERR_MODEL, "network.net");
+    orig_net[len / 2] ^= 0x01;
+    tu_write_file(net, orig_net, len);
+    /* a truncated vocabulary */
+    assert_int_equal(truncate(fe, 100), 0);
+    expect_load_error(m, NEWSTAG_ERR_MODEL, "features.tsv");
+    tu_rmtree(m);
+    free(m);
+    m = copy_model(tmp);
+    /* an emptied manifest, then a newer format version */
+    orig_man = tu_read_file(man, &len);
+    tu_write_file(man, "", 0);
+    expect_load_error(m, NEWSTAG_ERR_MODEL, "manifest.json");
+    edited = tu_replace(orig_man, "\"format_version\": 1", "\"format_version\": 99");
+    tu_write_file(man, edited, strlen(edited));
+    expect_load_error(m, NEWSTAG_ERR_VERSION, "99");
+    expect_load_error(m, NEWSTAG_ERR_VERSION, "format version 1");
+    free(edited);
+    /* an edited threshold breaks the manifest checksum */
+    edited = tu_replace(orig_man, "\"labels\"", "\"labels\" ");
+    tu_write_file(man, edited, strlen(edited));
+    {
+        newstag_model *ok = newstag_model_load(m, NULL);   /* whitespace is fine */
+        assert_non_null(ok);
+        newstag_model_free(ok);
+    }
+    free(edited);
+    edited = tu_replace(orig_man, "\"format\": \"newstag-model\"",
+                        "\"format\": \"newstag-model\", \"x\": 1");
+    tu_write_file(man, edited, strlen(edited));
+    expect_load_error(m, NEWSTAG_ERR_MODEL, "checksum");
+    free(edited);
+    /* a missing model */
+    expect_load_error("/nonexistent/model", NEWSTAG_ERR_MODEL, "/nonexistent/model");
+    free(orig_man), free(orig_net), free(net), free(fe), free(man);
+    tu_rmtree(tmp);
+    free(m), free(tmp);
+}
+
+static void test_atomic_replace(void **state)
+{
+    char *tmp = tu_tmpdir(), *dst = path_in(tmp, "model"), *other = path_in(tmp, "notes");
+    char cmd[1024], *out = NULL;
+    newstag_dataset *ds = newstag_dataset_new();
+    newstag_train_options opt;
+    newstag_error err;
+
+    (void)state;
+    train_small(dst, 1);
+    train_small(dst, 2);                 /* replaces the existing model */
+    snprintf(cmd, sizeof cmd, "ls -A '%s'", tmp);
+    assert_int_equal(tu_run(cmd, NULL, &out, NULL, NULL), 0);
+    assert_string_equal(out, "model\n"); /* no temporary directories left */
+    free(out);
+    /* a directory that is not a model is never replaced */
+    assert_int_equal(mkdir(other, 0755), 0);
+    snprintf(cmd, sizeof cmd, "touch '%s/keep.txt'", other);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(newstag_dataset_read_file(ds, SMALL_CORPUS, &err), 0);
+    newstag_train_options_init(&opt);
+    opt.epochs = 2, opt.hidden = 4, opt.max_features = 200;
+    assert_int_equal(newstag_train(ds, NULL, &opt, other, &err), -1);
+    assert_non_null(strstr(err.text, "not a newstag model"));
+    snprintf(cmd, sizeof cmd, "test -f '%s/keep.txt'", other);
+    assert_int_equal(system(cmd), 0);
+    newstag_dataset_free(ds);
+    tu_rmtree(tmp);
+    free(dst), free(other), free(tmp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_variants_score_the_same),
+        cmocka_unit_test(test_labels_of_clear_items),
+        cmocka_unit_test(test_accent_free_same_labels),
+        cmocka_unit_test(test_sparse_forward_equals_fann_run),
+        cmocka_unit_test(test_locale_independent_files),
+        cmocka_unit_test(test_deterministic_training),
+        cmocka_unit_test(test_damaged_models_refused),
+        cmocka_unit_test(test_atomic_replace),
+    };
+    return cmocka_run_group_tests_name("model", tests, load_shipped, free_shipped);
+}

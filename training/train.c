@@ -1,0 +1,631 @@
+/*
+ * train.c - the trainer: vocabulary, FANN training, epoch choice and
+ * per-label thresholds on the dev split, and writing the model.
+ *
+ * 1. The vocabulary is every n-gram seen in at least min_df training items,
+ *    the max_features most frequent kept (ties broken by hash, so the choice
+ *    is deterministic); idf = ln((1 + N) / (1 + df)) + 1.
+ * 2. Items become L2-normalized (1 + log tf) * idf vectors. With
+ *    `augment`, each training item is also added without diacritics, so the
+ *    network learns to read accent-free text.
+ * 3. libfann trains a fully connected 3-layer sigmoid network with iRPROP-
+ *    (batch). Weights start from our own seeded generator, so training is
+ *    deterministic for a given seed.
+ * 4. After each epoch the dev split is scored with the same sparse forward
+ *    pass classification uses; the epoch with the best dev micro-F1 (with
+ *    per-label thresholds tuned on dev) is kept.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <fann.h>
+#include <jansson.h>
+
+#include "evaluate.h"
+
+/* Preferred order of the built-in labels; other labels follow by name. */
+static const char *const KNOWN_LABELS[] = {
+    "party_building", "budget", "elections", "urban_order",
+};
+
+void newstag_train_options_init(newstag_train_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->epochs = 60;
+    o->hidden = 24;
+    o->max_features = 6000;
+    o->min_df = 2;
+    o->ngram_max = 2;
+    o->accents = NEWSTAG_ACCENTS_BOTH;
+    o->augment = 1;
+    o->oov_norm = 1;
+}
+
+/* ---- a small deterministic PRNG (splitmix64) ---------------------------- */
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double rng_uniform(uint64_t *s)
+{
+    return (double)(rng_next(s) >> 11) / 9007199254740992.0;
+}
+
+/* ---- the training state ------------------------------------------------- */
+
+typedef struct trainer {
+    const newstag_train_options *opt;
+    nt_feature_config fc;
+    size_t L;
+    char labels[NEWSTAG_MAX_LABELS][NEWSTAG_LABEL_MAX];
+    nt_vocab vocab;
+    char **gram_texts;
+    /* dev data */
+    nt_sparse *dev_vec;
+    uint64_t *dev_gold;
+    size_t dev_n;
+    float *dev_scores;
+} trainer;
+
+static int label_rank(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof KNOWN_LABELS / sizeof KNOWN_LABELS[0]; i++)
+        if (strcmp(name, KNOWN_LABELS[i]) == 0)
+            return (int)i;
+    return 100;
+}
+
+static int cmp_labels(const void *a, const void *b)
+{
+    const char *x = a, *y = b;
+    int rx = label_rank(x), ry = label_rank(y);
+
+    return rx != ry ? rx - ry : strcmp(x, y);
+}
+
+/* The model's labels: all labels in train and dev, in a stable order. */
+static int collect_labels(trainer *t, const newstag_dataset *a,
+                          const newstag_dataset *b, newstag_error *err)
+{
+    const newstag_dataset *sets[2] = {a, b};
+    size_t s, i, j;
+
+    t->L = 0;
+    for (s = 0; s < 2; s++) {
+        if (!sets[s])
+            continue;
+        for (i = 0; i < sets[s]->num_labels; i++) {
+            for (j = 0; j < t->L; j++)
+                if (strcmp(t->labels[j], sets[s]->labels[i]) == 0)
+                    break;
+            if (j == t->L) {
+                if (t->L == NEWSTAG_MAX_LABELS)
+                    return nt_fail(err, NEWSTAG_ERR_INPUT, "more than %d labels",
+                                   NEWSTAG_MAX_LABELS);
+                memcpy(t->labels[t->L++], sets[s]->labels[i], NEWSTAG_LABEL_MAX);
+            }
+        }
+    }
+    if (t->L == 0)
+        return nt_fail(err, NEWSTAG_ERR_TRAIN, "the training data has no labels");
+    qsort(t->labels, t->L, sizeof t->labels[0], cmp_labels);
+    return 0;
+}
+
+/* An item's labels as a bit mask over the model's labels. */
+static uint64_t gold_mask(const trainer *t, const newstag_dataset *ds,
+                          size_t i)
+{
+    uint64_t mask = 0;
+    size_t l, k;
+
+    for (l = 0; l < ds->num_labels; l++)
+        if (ds->items[i].labels & (1ULL << l))
+            for (k = 0; k < t->L; k++)
+                if (strcmp(t->labels[k], ds->labels[l]) == 0)
+                    mask |= 1ULL << k;
+    return mask;
+}
+
+/* ---- vocabulary ---------------------------------------------------------- */
+
+typedef struct df_entry {
+    uint64_t h;
+    uint32_t df;
+} df_entry;
+
+typedef struct df_table {
+    df_entry *e;
+    size_t mask, n;
+} df_table;
+
+static int df_grow(df_table *t)
+{
+    size_t cap = t->mask ? (t->mask + 1) * 2 : 1 << 16, i;
+    df_entry *e = calloc(cap, sizeof *e);
+
+    if (!e)
+        return -1;
+    for (i = 0; t->mask && i <= t->mask; i++)
+        if (t->e[i].h) {
+            size_t j = (size_t)t->e[i].h & (cap - 1);
+            while (e[j].h)
+                j = (j + 1) & (cap - 1);
+            e[j] = t->e[i];
+        }
+    free(t->e);
+    t->e = e;
+    t->mask = cap - 1;
+    return 0;
+}
+
+static int df_add(df_table *t, uint64_t h)
+{
+    size_t j;
+
+    if ((t->n + 1) * 2 > t->mask + 1 && df_grow(t) < 0)
+        return -1;
+    j = (size_t)h & t->mask;
+    while (t->e[j].h && t->e[j].h != h)
+        j = (j + 1) & t->mask;
+    if (!t->e[j].h) {
+        t->e[j].h = h;
+        t->n++;
+    }
+    t->e[j].df++;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int cmp_df_desc(const void *a, const void *b)
+{
+    const df_entry *x = a, *y = b;
+
+    if (x->df != y->df)
+        return x->df > y->df ? -1 : 1;
+    return x->h < y->h ? -1 : x->h > y->h;
+}
+
+/* Unique n-gram hashes of a text, into g (sorted). */
+static int unique_grams(const nt_feature_config *fc, const char *text,
+                        nt_grams *g)
+{
+    size_t i, m = 0;
+
+    nt_grams_reset(g);
+    if (nt_extract_grams(fc, text, strlen(text), 0, g, NULL) < 0)
+        return -1;
+    qsort(g->h, g->n, sizeof *g->h, cmp_u64);
+    for (i = 0; i < g->n; i++)
+        if (m == 0 || g->h[i] != g->h[m - 1])
+            g->h[m++] = g->h[i];
+    g->n = m;
+    return 0;
+}
+
+typedef struct texts_ctx {
+    const nt_vocab *vocab;
+    char **texts;
+    int oom;
+} texts_ctx;
+
+static void remember_text(void *user, uint64_t h, const char *text, size_t len)
+{
+    texts_ctx *c = user;
+    long k = nt_vocab_find(c->vocab, h);
+
+    if (k >= 0 && !c->texts[k] && !(c->texts[k] = strndup(text, len)))
+        c->oom = 1;
+}
+
+static int build_vocab(trainer *t, const newstag_dataset *train,
+                       newstag_error *err)
+{
+    df_table df = {0};
+    nt_grams g = {0};
+    size_t i, kept = 0, N = train->n;
+    texts_ctx tc;
+
+    for (i = 0; i < N; i++) {
+        size_t k;
+        if (unique_grams(&t->fc, train->items[i].text, &g) < 0)
+            goto oom;
+        for (k = 0; k < g.n; k++)
+            if (df_add(&df, g.h[k]) < 0)
+                goto oom;
+    }
+    /* compact and rank the entries */
+    for (i = 0; df.mask && i <= df.mask; i++)
+        if (df.e[i].h && df.e[i].df >= t->opt->min_df)
+            df.e[kept++] = df.e[i];
+    qsort(df.e, kept, sizeof *df.e, cmp_df_desc);
+    if (kept > t->opt->max_features)
+        kept = t->opt->max_features;
+    if (kept == 0) {
+        free(df.e), nt_grams_free(&g);
+        return nt_fail(err, NEWSTAG_ERR_TRAIN,
+                       "no n-gram occurs in %u or more training items; add data",
+                       t->opt->min_df);
+    }
+    if (nt_vocab_init(&t->vocab, kept) < 0)
+        goto oom;
+    for (i = 0; i < kept; i++)
+        nt_vocab_add(&t->vocab, df.e[i].h,
+                     (float)(log((1.0 + N) / (1.0 + df.e[i].df)) + 1.0));
+    if (t->opt->oov_norm)   /* an unknown n-gram weighs like the rarest known */
+        t->vocab.oov_idf = (float)(log((1.0 + N) / (1.0 + t->opt->min_df)) + 1.0);
+    free(df.e);
+    nt_grams_free(&g);
+    /* readable n-grams for the features file */
+    t->gram_texts = calloc(kept, sizeof *t->gram_texts);
+    if (!t->gram_texts)
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    tc.vocab = &t->vocab, tc.texts = t->gram_texts, tc.oom = 0;
+    for (i = 0; i < N; i++)
+        nt_extract_gram_texts(&t->fc, train->items[i].text,
+                              strlen(train->items[i].text), remember_text, &tc);
+    for (i = 0; i < kept; i++)
+        if (!t->gram_texts[i])
+            tc.oom = 1;
+    return tc.oom ? nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory") : 0;
+oom:
+    free(df.e);
+    nt_grams_free(&g);
+    return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory building the vocabulary");
+}
+
+/* ---- vectors --------------------------------------------------------------- */
+
+static int vectorize_text(const trainer *t, const char *text, nt_grams *g,
+                          nt_sparse *v)
+{
+    nt_grams_reset(g);
+    if (nt_extract_grams(&t->fc, text, strlen(text), 0, g, NULL) < 0)
+        return -1;
+    return nt_vectorize(&t->vocab, g, v);
+}
+
+static int fill_row(const trainer *t, struct fann_train_data *data,
+                    unsigned row, const char *text, uint64_t gold,
+                    nt_grams *g, nt_sparse *v)
+{
+    size_t k;
+
+    if (vectorize_text(t, text, g, v) < 0)
+        return -1;
+    memset(data->input[row], 0, t->vocab.size * sizeof(fann_type));
+    for (k = 0; k < v->n; k++)
+        data->input[row][v->idx[k]] = v->val[k];
+    for (k = 0; k < t->L; k++)
+        data->output[row][k] = (gold >> k) & 1 ? 1.0f : 0.0f;
+    return 0;
+}
+
+static struct fann_train_data *build_train_data(const trainer *t,
+                                                const newstag_dataset *train,
+                                                newstag_error *err)
+{
+    int aug = t->opt->augment && t->fc.accents != NEWSTAG_ACCENTS_KEEP;
+    unsigned rows = (unsigned)train->n * (aug ? 2 : 1), r = 0;
+    struct fann_train_data *data;
+    nt_grams g = {0};
+    nt_sparse v = {0};
+    size_t i;
+
+    data = fann_create_train(rows, (unsigned)t->vocab.size, (unsigned)t->L);
+    if (!data) {
+        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory for %u x %zu training data",
+                rows, t->vocab.size);
+        return NULL;
+    }
+    for (i = 0; i < train->n; i++) {
+        uint64_t gold = gold_mask(t, train, i);
+        const char *text = train->items[i].text;
+        if (fill_row(t, data, r++, text, gold, &g, &v) < 0)
+            goto oom;
+        if (aug) {
+            char *bare = newstag_normalize(text, strlen(text), 1, NULL, NULL);
+            int rc = bare ? fill_row(t, data, r++, bare, gold, &g, &v) : -1;
+            free(bare);
+            if (rc < 0)
+                goto oom;
+        }
+    }
+    nt_grams_free(&g);
+    nt_sparse_free(&v);
+    return data;
+oom:
+    nt_grams_free(&g);
+    nt_sparse_free(&v);
+    fann_destroy_train(data);
+    nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory vectorizing training data");
+    return NULL;
+}
+
+static int prepare_dev(trainer *t, const newstag_dataset *dev,
+                       newstag_error *err)
+{
+    nt_grams g = {0};
+    size_t i;
+
+    t->dev_n = dev->n;
+    t->dev_vec = calloc(dev->n ? dev->n : 1, sizeof *t->dev_vec);
+    t->dev_gold = calloc(dev->n ? dev->n : 1, sizeof *t->dev_gold);
+    t->dev_scores = calloc((dev->n ? dev->n : 1) * t->L, sizeof *t->dev_scores);
+    if (!t->dev_vec || !t->dev_gold || !t->dev_scores)
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    for (i = 0; i < dev->n; i++) {
+        t->dev_gold[i] = gold_mask(t, dev, i);
+        if (vectorize_text(t, dev->items[i].text, &g, &t->dev_vec[i]) < 0) {
+            nt_grams_free(&g);
+            return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+        }
+    }
+    nt_grams_free(&g);
+    return 0;
+}
+
+/* Score the dev split with the network's current weights; tune thresholds. */
+static int score_dev(trainer *t, struct fann *ann, double *thresholds,
+                     newstag_eval_result *res, newstag_error *err)
+{
+    nt_weights w;
+    float *hidden;
+    size_t i, l;
+
+    if (nt_weights_from_fann(ann, &w, err) < 0)
+        return -1;
+    hidden = malloc(w.hidden * sizeof *hidden);
+    if (!hidden) {
+        nt_weights_free(&w);
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    }
+    for (i = 0; i < t->dev_n; i++)
+        nt_forward_sparse(&w, &t->dev_vec[i], hidden, t->dev_scores + i * t->L);
+    free(hidden);
+    nt_weights_free(&w);
+    for (l = 0; l < t->L; l++)
+        thresholds[l] = nt_best_threshold(t->dev_scores, t->dev_gold, t->dev_n,
+                                          t->L, l);
+    nt_metrics(t->dev_scores, t->dev_gold, t->dev_n, t->L, thresholds,
+               t->labels, res);
+    return 0;
+}
+
+/* ---- the network ------------------------------------------------------------ */
+
+static struct fann *create_network(const trainer *t, newstag_error *err)
+{
+    struct fann *ann;
+    struct fann_connection *con;
+    unsigned n, i;
+    uint64_t rng = t->opt->seed * 0x2545F4914F6CDD1DULL + 1;
+
+    fann_set_error_log(NULL, NULL);
+    ann = fann_create_standard(3, (unsigned)t->vocab.size, t->opt->hidden,
+                               (unsigned)t->L);
+    if (!ann) {
+        nt_fail(err, NEWSTAG_ERR_NOMEM, "libfann could not create the network");
+        return NULL;
+    }
+    fann_set_error_log((struct fann_error *)ann, NULL);
+    fann_set_activation_function_hidden(ann, FANN_SIGMOID);
+    fann_set_activation_function_output(ann, FANN_SIGMOID);
+    fann_set_training_algorithm(ann, FANN_TRAIN_RPROP);
+    fann_set_train_error_function(ann, FANN_ERRORFUNC_LINEAR);
+    n = fann_get_total_connections(ann);
+    con = malloc((size_t)n * sizeof *con);
+    if (!con) {
+        fann_destroy(ann);
+        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    fann_get_connection_array(ann, con);
+    for (i = 0; i < n; i++)
+        con[i].weight = (fann_type)(rng_uniform(&rng) * 0.2 - 0.1);
+    fann_set_weight_array(ann, con, n);
+    free(con);
+    return ann;
+}
+
+/* ---- the training info recorded in the manifest --------------------------- */
+
+static json_t *metrics_json(const newstag_eval_result *r)
+{
+    json_t *per = json_object();
+    size_t l;
+
+    for (l = 0; l < r->num_labels; l++)
+        json_object_set_new(per, r->per_label[l].label, json_pack(
+            "{s:f, s:f, s:f, s:I}", "precision", r->per_label[l].precision,
+            "recall", r->per_label[l].recall, "f1", r->per_label[l].f1,
+            "support", (json_int_t)r->per_label[l].support));
+    return json_pack("{s:I, s:f, s:f, s:o}", "items", (json_int_t)r->items,
+                     "micro_f1", r->micro_f1, "macro_f1", r->macro_f1,
+                     "per_label", per);
+}
+
+static json_t *training_info(const trainer *t, const newstag_dataset *train,
+                             const newstag_dataset *dev, unsigned best_epoch,
+                             unsigned epochs_run, const newstag_eval_result *r)
+{
+    char train_sum[65], dev_sum[65], date[32];
+    time_t now = time(NULL);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    struct tm tm;
+
+    if (sde && *sde)
+        now = (time_t)strtoll(sde, NULL, 10);   /* reproducible builds */
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    newstag_dataset_checksum(train, train_sum);
+    newstag_dataset_checksum(dev, dev_sum);
+    return json_pack(
+        "{s:s, s:s, s:I, s:s, s:I, s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:s, s:o}",
+        "corpus_sha256", train_sum, "dev_sha256", dev_sum,
+        "train_items", (json_int_t)train->n, "date", date,
+        "dev_items", (json_int_t)dev->n, "seed", (json_int_t)t->opt->seed,
+        "epochs", (int)t->opt->epochs, "epochs_run", (int)epochs_run,
+        "best_epoch", (int)best_epoch, "hidden", (int)t->opt->hidden,
+        "max_features", (int)t->opt->max_features, "min_df", (int)t->opt->min_df,
+        "augment_accent_free", t->opt->augment, "algorithm", "FANN iRPROP- (batch)",
+        "dev_metrics", metrics_json(r));
+}
+
+/* ---- driver ------------------------------------------------------------------ */
+
+static void trainer_free(trainer *t)
+{
+    size_t i;
+
+    if (t->gram_texts)
+        for (i = 0; i < t->vocab.size; i++)
+            free(t->gram_texts[i]);
+    free(t->gram_texts);
+    for (i = 0; t->dev_vec && i < t->dev_n; i++)
+        nt_sparse_free(&t->dev_vec[i]);
+    free(t->dev_vec);
+    free(t->dev_gold);
+    free(t->dev_scores);
+    nt_vocab_free(&t->vocab);
+}
+
+/* Split off a deterministic 15% of train as dev when none was given. */
+static int split_dev(const newstag_dataset *all, unsigned seed,
+                     newstag_dataset **train, newstag_dataset **dev,
+                     newstag_error *err)
+{
+    uint64_t rng = seed + 0x1234567ULL;
+    size_t i;
+
+    *train = newstag_dataset_new();
+    *dev = newstag_dataset_new();
+    if (!*train || !*dev)
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    for (i = 0; i < all->n; i++) {
+        newstag_dataset *to = rng_uniform(&rng) < 0.15 ? *dev : *train;
+        const char *names[NEWSTAG_MAX_LABELS];
+        size_t l, k = 0;
+        for (l = 0; l < all->num_labels; l++)
+            if (all->items[i].labels & (1ULL << l))
+                names[k++] = all->labels[l];
+        if (newstag_dataset_add(to, all->items[i].text, names, k, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int train_loop(trainer *t, struct fann *ann,
+                      struct fann_train_data *data, struct fann **best,
+                      double *best_thr, newstag_eval_result *best_res,
+                      unsigned *best_epoch, unsigned *epochs_run,
+                      newstag_error *err)
+{
+    double thr[NEWSTAG_MAX_LABELS];
+    newstag_eval_result res;
+    unsigned epoch, since_best = 0;
+    double best_f1 = -1;
+
+    for (epoch = 1; epoch <= t->opt->epochs; epoch++) {
+        float mse = fann_train_epoch(ann, data);
+        if (score_dev(t, ann, thr, &res, err) < 0)
+            return -1;
+        if (t->opt->progress)
+            t->opt->progress(t->opt->progress_user, epoch, mse, res.micro_f1);
+        *epochs_run = epoch;
+        if (res.micro_f1 > best_f1 + 1e-9) {
+            best_f1 = res.micro_f1;
+            since_best = 0;
+            if (*best)
+                fann_destroy(*best);
+            if (!(*best = fann_copy(ann)))
+                return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+            memcpy(best_thr, thr, sizeof thr);
+            *best_res = res;
+            *best_epoch = epoch;
+        } else if (++since_best >= 15 && epoch >= 20) {
+            break;                       /* dev F1 stopped improving */
+        }
+    }
+    return 0;
+}
+
+int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in,
+                  const newstag_train_options *opt, const char *out_dir,
+                  newstag_error *err)
+{
+    trainer t;
+    newstag_dataset *own_train = NULL, *own_dev = NULL;
+    const newstag_dataset *train = train_in, *dev = dev_in;
+    struct fann *ann = NULL, *best = NULL;
+    struct fann_train_data *data = NULL;
+    double thr[NEWSTAG_MAX_LABELS];
+    newstag_eval_result res;
+    unsigned best_epoch = 0, epochs_run = 0;
+    json_t *info = NULL;
+    nt_model_out out;
+    int rc = -1;
+
+    nt_clear(err);
+    memset(&t, 0, sizeof t);
+    t.opt = opt;
+    t.fc.ngram_max = opt->ngram_max;
+    t.fc.accents = opt->accents;
+    if (opt->ngram_max < 1 || opt->ngram_max > 3 || opt->hidden < 1 ||
+        opt->hidden > 1024 || opt->epochs < 1 || opt->max_features < 1 ||
+        opt->accents < 0 || opt->accents > 2)
+        return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "bad training options");
+    if (!dev) {
+        if (split_dev(train_in, opt->seed, &own_train, &own_dev, err) < 0)
+            goto out;
+        train = own_train, dev = own_dev;
+    }
+    if (train->n == 0 || dev->n == 0) {
+        nt_fail(err, NEWSTAG_ERR_TRAIN, "need training and dev items (have %zu and %zu)",
+                train->n, dev->n);
+        goto out;
+    }
+    if (collect_labels(&t, train, dev, err) < 0 || build_vocab(&t, train, err) < 0 ||
+        prepare_dev(&t, dev, err) < 0 || !(data = build_train_data(&t, train, err)) ||
+        !(ann = create_network(&t, err)))
+        goto out;
+    if (train_loop(&t, ann, data, &best, thr, &res, &best_epoch, &epochs_run, err) < 0)
+        goto out;
+    info = training_info(&t, train, dev, best_epoch, epochs_run, &res);
+    out.num_labels = t.L;
+    out.labels = t.labels;
+    out.thresholds = thr;
+    out.features = &t.fc;
+    out.vocab = &t.vocab;
+    out.gram_texts = t.gram_texts;
+    out.ann = best;
+    out.training_info = info;
+    rc = nt_model_write(out_dir, &out, err);
+out:
+    json_decref(info);
+    if (data)
+        fann_destroy_train(data);
+    if (ann)
+        fann_destroy(ann);
+    if (best)
+        fann_destroy(best);
+    trainer_free(&t);
+    newstag_dataset_free(own_train);
+    newstag_dataset_free(own_dev);
+    return rc;
+}
