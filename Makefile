@@ -34,15 +34,17 @@ LIB_SRC := model/errors.c model/hash.c model/normalize.c model/features.c \
            training/dataset.c training/evaluate.c training/train.c
 CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
            plugin/cmd_train.c plugin/cmd_eval.c plugin/cmd_info.c
-TEST_NAMES := test_normalize test_model test_cli
+PLUGIN_SRC := plugin/plugin.c plugin/filter.c
+TEST_NAMES ?= test_normalize test_model test_cli test_plugin
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS   := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
-.PHONY: all deps test check test-plain test-asan demo model install uninstall clean bench
+.PHONY: all deps test check test-plain test-asan test-tsan demo model install uninstall clean bench
 
-all: $(BUILD)/libnewstag.a $(BUILD)/libnewstag.so $(BUILD)/newstag
+all: $(BUILD)/libnewstag.a $(BUILD)/libnewstag.so $(BUILD)/newstag \
+     $(BUILD)/newstag_filter.so $(BUILD)/plugin-host
 
 $(BUILD)/obj/%.o: %.c include/newstag.h model/internal.h $(wildcard training/*.h plugin/*.h)
 	@mkdir -p $(dir $@)
@@ -58,6 +60,18 @@ $(BUILD)/libnewstag.so: $(LIB_OBJ)
 $(BUILD)/newstag: $(CLI_OBJ) $(BUILD)/libnewstag.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libnewstag.a $(LIBS)
 
+# The plugin exports newstag_plugin_entry and nothing else (version script).
+$(BUILD)/newstag_filter.so: $(PLUGIN_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libnewstag.a plugin/newstag_filter.map
+	$(CC) -shared $(CFLAGS) -Wl,--version-script=plugin/newstag_filter.map -o $@ \
+	    $(PLUGIN_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libnewstag.a $(LIBS) -lpthread
+
+$(BUILD)/plugin-host: plugin/examples/host.c include/newstag_plugin.h
+	$(CC) $(ALL_CFLAGS) -o $@ $< -ldl
+
+$(BUILD)/tests/test_plugin: tests/test_plugin.c tests/testutil.h include/newstag_plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS) -lcmocka -ldl -lpthread
+
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libnewstag.a $(BUILD)/obj/plugin/filter.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Imodel -Itraining -Iplugin -o $@ $< \
@@ -70,7 +84,8 @@ deps:
 test: deps
 	$(MAKE) test-plain
 	$(MAKE) test-asan
-	@cat build/test-summary build/asan/test-summary | \
+	$(MAKE) test-tsan
+	@cat build/test-summary build/asan/test-summary build/tsan/test-summary | \
 	    awk '{p+=$$1; f+=$$2} END {print "tests: " p " passed, " f " failed"; exit f > 0}' 
 
 check: test
@@ -80,6 +95,10 @@ test-plain: all $(TESTS)
 
 test-asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test-plain
+
+# The plugin's threads under ThreadSanitizer.
+test-tsan:
+	$(MAKE) BUILD=build/tsan OPT="-O1 -g -fsanitize=thread" TEST_NAMES=test_plugin test-plain
 
 demo: deps all
 	@echo "== classifying docs/examples/news.jsonl with the shipped model"

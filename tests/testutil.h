@@ -91,7 +91,7 @@ static inline int tu_run(const char *cmd, const char *stdin_path, char **out,
 
     snprintf(outp, sizeof outp, "/tmp/newstag-out-%d", (int)getpid());
     snprintf(errp, sizeof errp, "/tmp/newstag-err-%d", (int)getpid());
-    snprintf(full, sizeof full, "%s < '%s' > %s 2> %s", cmd,
+    snprintf(full, sizeof full, "( %s ) < '%s' > %s 2> %s", cmd,
              stdin_path ? stdin_path : "/dev/null", outp, errp);
     st = system(full);
     if (out)
