@@ -33,9 +33,10 @@ LIB_SRC := model/errors.c model/hash.c model/normalize.c model/features.c \
            model/network.c model/modelfile.c model/model.c \
            training/dataset.c training/evaluate.c training/train.c
 CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
-           plugin/cmd_train.c plugin/cmd_eval.c plugin/cmd_info.c
+           plugin/cmd_train.c plugin/cmd_eval.c plugin/cmd_info.c \
+           plugin/mail.c plugin/cmd_mail.c
 PLUGIN_SRC := plugin/plugin.c plugin/filter.c
-TEST_NAMES ?= test_normalize test_model test_cli test_plugin
+TEST_NAMES ?= test_normalize test_model test_cli test_plugin test_mail
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)

@@ -21,6 +21,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_normalize(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
 
 /* Print "newstag: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -11,6 +11,7 @@ static const cli_command COMMANDS[] = {
     {"classify", cmd_classify, "tag JSON Lines items on stdin"},
     {"train", cmd_train, "train a model from labeled items"},
     {"eval", cmd_eval, "measure a model on labeled items"},
+    {"mail", cmd_mail, "tag one mail message (a filter for procmail and friends)"},
     {"info", cmd_info, "show a model's manifest"},
     {"normalize", cmd_normalize, "show text as the feature extractor sees it"},
 };
