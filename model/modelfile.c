@@ -248,6 +248,7 @@ static int make_sibling_tmpdir(const char *dst, char *out, size_t outlen,
     if (!mkdtemp(out))
         return nt_fail(err, NEWSTAG_ERR_IO, "cannot create a directory next to %s: %s",
                        dst, strerror(errno));
+    chmod(out, 0755);                    /* a model is readable by all, like any data */
     return 0;
 }
 

@@ -251,6 +251,42 @@ static void test_train_eval_info_round_trip(void **state)
     free(out);
 }
 
+/* GNU parallel --pipe -k across processes gives the bytes one process gives. */
+static void test_parallel_pipe_is_byte_identical(void **state)
+{
+    char cmd[2048], *one, *many;
+    size_t one_len, many_len;
+
+    (void)state;
+    snprintf(cmd, sizeof cmd,
+             "for i in 1 2 3 4 5 6; do cat tests/data/small.jsonl; done > %s/six.jsonl", tmp);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s classify -m %s < %s/six.jsonl", cli, tu_model(), tmp);
+    assert_int_equal(tu_run(cmd, NULL, &one, &one_len, NULL), 0);
+    snprintf(cmd, sizeof cmd, "parallel --pipe -k --block 20k -j 4 %s classify -m %s < %s/six.jsonl",
+             cli, tu_model(), tmp);
+    assert_int_equal(tu_run(cmd, NULL, &many, &many_len, NULL), 0);
+    assert_true(one_len > 100000);
+    assert_int_equal(one_len, many_len);
+    assert_memory_equal(one, many, one_len);
+    free(one), free(many);
+}
+
+/* A reader that goes away early: quiet, prompt, no signal death. */
+static void test_closed_pipe_quiet_exit(void **state)
+{
+    char cmd[2048], *err;
+
+    (void)state;
+    /* newstag's own exit status (the middle of the pipeline) must be 0 */
+    snprintf(cmd, sizeof cmd,
+             "bash -c 'for i in 1 2 3 4 5 6 7 8 9 10; do cat tests/data/small.jsonl; done | "
+             "%s classify -m %s | head -1 >/dev/null; exit ${PIPESTATUS[1]}'", cli, tu_model());
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL, &err), 0);
+    assert_string_equal(err, "");
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +296,8 @@ int main(void)
         cmocka_unit_test(test_rsyslog_format),
         cmocka_unit_test(test_usage_and_model_errors),
         cmocka_unit_test(test_train_eval_info_round_trip),
+        cmocka_unit_test(test_parallel_pipe_is_byte_identical),
+        cmocka_unit_test(test_closed_pipe_quiet_exit),
     };
     return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }
