@@ -154,6 +154,7 @@ typedef struct newstag_train_options {
     unsigned epochs;         /* maximum epochs */
     unsigned hidden;         /* hidden neurons */
     unsigned max_features;   /* vocabulary size */
+    unsigned hash_buckets;   /* > 0: feature hashing into this many inputs */
     unsigned min_df;         /* minimum document frequency of a feature */
     unsigned ngram_max;      /* 1..3 */
     int accents;             /* NEWSTAG_ACCENTS_* */

@@ -247,10 +247,22 @@ int nt_vocab_add(nt_vocab *v, uint64_t h, float idf)
     return (int)v->size++;
 }
 
+int nt_vocab_init_hashed(nt_vocab *v, size_t buckets)
+{
+    memset(v, 0, sizeof *v);
+    v->idf = calloc(buckets ? buckets : 1, sizeof *v->idf);
+    if (!v->idf)
+        return -1;
+    v->hash_buckets = v->size = buckets;
+    return 0;
+}
+
 long nt_vocab_find(const nt_vocab *v, uint64_t h)
 {
     size_t i = (size_t)h & v->mask;
 
+    if (v->hash_buckets)
+        return (long)(h % v->hash_buckets);
     while (v->keys[i]) {
         if (v->keys[i] == h)
             return (long)v->vals[i];

@@ -85,7 +85,11 @@ typedef struct nt_vocab {
     size_t size;       /* number of features */
     float *idf;        /* size entries */
     float oov_idf;     /* weight of an unknown n-gram in the norm (0: none) */
+    size_t hash_buckets; /* > 0: feature hashing, input = hash % buckets */
 } nt_vocab;
+
+/* Feature hashing instead of a vocabulary: `buckets` inputs, idf per bucket. */
+int nt_vocab_init_hashed(nt_vocab *v, size_t buckets);
 
 int nt_vocab_init(nt_vocab *v, size_t expected);
 void nt_vocab_free(nt_vocab *v);
@@ -130,7 +134,16 @@ struct newstag_model {
     nt_feature_config features;
     nt_vocab vocab;
     nt_weights weights;
+    void *map;          /* network.bin mapping; weights and vocab point in it */
+    size_t map_len;
 };
+
+/* image.c: the mapped binary image of weights and vocabulary */
+int nt_image_write(const char *dir, const struct newstag_model *m,
+                   const char *net_sha, const char *feat_sha);
+int nt_image_map(const char *dir, struct newstag_model *m, const char *net_sha,
+                 const char *feat_sha);
+void nt_image_unmap(struct newstag_model *m);
 
 int nt_valid_label(const char *name);
 

@@ -68,8 +68,12 @@ void newstag_model_free(newstag_model *m)
 {
     if (!m)
         return;
-    nt_vocab_free(&m->vocab);
-    nt_weights_free(&m->weights);
+    if (m->map) {
+        nt_image_unmap(m);               /* the arrays live in the mapping */
+    } else {
+        nt_vocab_free(&m->vocab);
+        nt_weights_free(&m->weights);
+    }
     free(m->manifest_json);
     free(m->path);
     free(m);

@@ -193,15 +193,16 @@ static json_t *build_manifest(const char *tmp, const nt_model_out *m,
     json_object_set_new(root, "labels", labels);
     json_object_set_new(root, "thresholds", thr);
     json_object_set_new(root, "features", json_pack(
-        "{s:s, s:s, s:i, s:i, s:s, s:s, s:I, s:s, s:s, s:f, s:s}",
+        "{s:s, s:s, s:i, s:i, s:s, s:s, s:I, s:I, s:s, s:s, s:f, s:s}",
         "normalization",
         "html-stripped; utf8proc NFKD + casefold; Vietnamese tone marks "
         "placed by one rule; NFC",
         "tokens", "syllables; punctuation ends a segment; numbers as 0",
         "ngram_min", 1, "ngram_max", (int)m->features->ngram_max,
         "accents", ACCENT_NAMES[m->features->accents],
-        "vocabulary", "chosen at training time (document frequency)",
+        "vocabulary", m->vocab->hash_buckets ? "hashing" : "document-frequency",
         "size", (json_int_t)m->vocab->size,
+        "hash_buckets", (json_int_t)m->vocab->hash_buckets,
         "weighting", "(1 + log tf) * idf",
         "norm", "l2", "oov_idf", (double)m->vocab->oov_idf, "file", FEATURES));
     json_object_set_new(root, "network", json_pack(
@@ -229,10 +230,10 @@ fail:
 static void remove_model_dir(const char *dir)
 {
     char path[4096];
-    const char *names[] = {MANIFEST, FEATURES, NETWORK};
+    const char *names[] = {MANIFEST, FEATURES, NETWORK, "network.bin"};
     size_t i;
 
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < 4; i++)
         if (join_path(path, sizeof path, dir, names[i], NULL) == 0)
             unlink(path);
     rmdir(dir);
@@ -421,9 +422,11 @@ static int read_labels(json_t *root, struct newstag_model *m,
 }
 
 static int read_feature_config(json_t *root, nt_feature_config *fc,
-                               size_t *size, float *oov_idf, newstag_error *err)
+                               size_t *size, float *oov_idf, int *hashed,
+                               newstag_error *err)
 {
     json_t *f = json_object_get(root, "features");
+    const char *vocab = json_string_value(json_object_get(f, "vocabulary"));
     const char *acc = json_string_value(json_object_get(f, "accents"));
     json_int_t nmax = json_integer_value(json_object_get(f, "ngram_max"));
     json_int_t n = json_integer_value(json_object_get(f, "size"));
@@ -442,14 +445,17 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
                 json_number_value(oov) > 1e6))
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: bad oov_idf");
     *oov_idf = oov ? (float)json_number_value(oov) : 0.0f;
+    if (!vocab || (strcmp(vocab, "hashing") != 0 && strcmp(vocab, "document-frequency") != 0))
+        return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown vocabulary kind");
+    *hashed = strcmp(vocab, "hashing") == 0;
     fc->accents = i;
     fc->ngram_max = (unsigned)nmax;
     *size = (size_t)n;
     return 0;
 }
 
-static int read_features(const char *path, size_t size, nt_vocab *v,
-                         newstag_error *err)
+static int read_features(const char *path, size_t size, int hashed,
+                         nt_vocab *v, newstag_error *err)
 {
     FILE *f = fopen(path, "rb");
     char *line = NULL;
@@ -459,10 +465,12 @@ static int read_features(const char *path, size_t size, nt_vocab *v,
 
     if (!f)
         return nt_fail(err, NEWSTAG_ERR_MODEL, "%s: %s", path, strerror(errno));
-    if (nt_vocab_init(v, size) < 0) {
+    if ((hashed ? nt_vocab_init_hashed(v, size) : nt_vocab_init(v, size)) < 0) {
         fclose(f);
         return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
     }
+    size_t count = 0;
+
     while ((n = getline(&line, &cap, f)) > 0) {
         char *tab, *end;
         double idf;
@@ -474,16 +482,20 @@ static int read_features(const char *path, size_t size, nt_vocab *v,
         tab = strchr(line, '\t');
         idf = strtod(line, &end);
         if (!tab || end != tab || !(idf > 0) || idf > 1e6 ||
-            nt_vocab_add(v, nt_gram_hash_text(tab + 1, strlen(tab + 1)),
-                         (float)idf) < 0) {
+            (hashed ? count >= size
+                    : nt_vocab_add(v, nt_gram_hash_text(tab + 1, strlen(tab + 1)),
+                                   (float)idf) < 0)) {
             nt_fail(err, NEWSTAG_ERR_MODEL, "%s:%zu: bad or duplicate feature", path,
                     lineno);
             goto out;
         }
+        if (hashed)
+            v->idf[count] = (float)idf;
+        count++;
     }
-    if (v->size != size) {
+    if (count != size) {
         nt_fail(err, NEWSTAG_ERR_MODEL, "%s: %zu features, the manifest says %zu",
-                path, v->size, size);
+                path, count, size);
         goto out;
     }
     rc = 0;
@@ -577,6 +589,8 @@ int nt_model_read(const char *dir, struct newstag_model *m, newstag_error *err)
     struct fann *ann = NULL;
     size_t size = 0;
     float oov_idf = 0;
+    int hashed = 0;
+    const char *net_sha, *feat_sha;
     locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0), old = (locale_t)0;
     int rc = -1;
 
@@ -586,10 +600,21 @@ int nt_model_read(const char *dir, struct newstag_model *m, newstag_error *err)
         goto out;
     files = json_object_get(root, "files");
     if (read_labels(root, m, err) < 0 ||
-        read_feature_config(root, &m->features, &size, &oov_idf, err) < 0 ||
-        verify_file(dir, FEATURES, files, err) < 0 ||
+        read_feature_config(root, &m->features, &size, &oov_idf, &hashed, err) < 0)
+        goto out;
+    net_sha = json_string_value(json_object_get(json_object_get(files, NETWORK), "sha256"));
+    feat_sha = json_string_value(json_object_get(json_object_get(files, FEATURES), "sha256"));
+    m->vocab.size = size;
+    if (net_sha && feat_sha && nt_image_map(dir, m, net_sha, feat_sha) == 1) {
+        if ((m->vocab.hash_buckets != 0) == hashed)
+            goto done;                   /* the fast path: nothing to parse */
+        nt_image_unmap(m);
+        memset(&m->weights, 0, sizeof m->weights);
+    }
+    memset(&m->vocab, 0, sizeof m->vocab);
+    if (verify_file(dir, FEATURES, files, err) < 0 ||
         join_path(path, sizeof path, dir, FEATURES, err) < 0 ||
-        read_features(path, size, &m->vocab, err) < 0)
+        read_features(path, size, hashed, &m->vocab, err) < 0)
         goto out;
     m->vocab.oov_idf = oov_idf;
     if (!(ann = load_network(dir, files, err)) ||
@@ -601,6 +626,9 @@ int nt_model_read(const char *dir, struct newstag_model *m, newstag_error *err)
                 dir, m->weights.inputs, m->weights.outputs, size, m->num_labels);
         goto out;
     }
+    nt_image_write(dir, m, net_sha, feat_sha);   /* best effort: a cache */
+done:
+    m->vocab.oov_idf = oov_idf;
     m->manifest_json = json_dumps(root, JSON_COMPACT);
     if (!m->manifest_json) {
         nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");

@@ -30,7 +30,8 @@ static void help(void)
 "  --accents MODE     features from accented, accent-free or both forms\n"
 "                     (default both)\n"
 "  --no-augment       do not add accent-free copies of training items\n"
-"  --no-oov-norm      unknown n-grams do not weaken an item's vector\n");
+"  --no-oov-norm      unknown n-grams do not weaken an item's vector\n"
+"  --hash N           feature hashing into N inputs instead of a vocabulary\n");
 }
 
 static void progress(void *user, unsigned epoch, double mse, double f1)
@@ -75,7 +76,7 @@ int cmd_train(int argc, char **argv)
         {"hidden", required_argument, 0, 'H'}, {"features", required_argument, 0, 'F'},
         {"min-df", required_argument, 0, 'M'}, {"ngrams", required_argument, 0, 'n'},
         {"accents", required_argument, 0, 'a'}, {"no-augment", no_argument, 0, 'A'},
-        {"no-oov-norm", no_argument, 0, 'O'},
+        {"no-oov-norm", no_argument, 0, 'O'}, {"hash", required_argument, 0, 'X'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     newstag_train_options opt;
     const char *out = NULL;
@@ -111,6 +112,7 @@ int cmd_train(int argc, char **argv)
             break;
         case 'A': opt.augment = 0; break;
         case 'O': opt.oov_norm = 0; break;
+        case 'X': bad = parse_uint(optarg, &opt.hash_buckets, 1, 1000000, "hash"); break;
         case 'h': help(); return 0;
         default: return EX_USAGE;
         }

@@ -353,6 +353,40 @@ static void test_damaged_models_refused(void **state)
     free(m), free(tmp);
 }
 
+/* network.bin is a cache: made on load, used when it matches, ignored and
+ * rebuilt when damaged or stale, never a reason to refuse a good model. */
+static void test_binary_image_cache(void **state)
+{
+    char *tmp = tu_tmpdir(), *m = copy_model(tmp), *bin = path_in(m, "network.bin");
+    float before[NITEMS][NEWSTAG_MAX_LABELS], after[NITEMS][NEWSTAG_MAX_LABELS];
+    size_t len = 0, len2 = 0;
+    char *img, *orig;
+
+    (void)state;
+    unlink(bin);
+    scores_of_model(m, before);          /* slow path, writes the image */
+    img = tu_read_file(bin, &len);
+    assert_non_null(img);
+    assert_true(len > 1000);
+    assert_memory_equal(img, "NTIMAGE1", 8);
+    scores_of_model(m, after);           /* fast path */
+    assert_memory_equal(before, after, sizeof before);
+    orig = malloc(len);
+    assert_non_null(orig);
+    memcpy(orig, img, len);
+    img[len - 3] ^= 0x10;                /* damage the image body */
+    tu_write_file(bin, img, len);
+    scores_of_model(m, after);           /* ignored, model read from text */
+    assert_memory_equal(before, after, sizeof before);
+    free(img);
+    img = tu_read_file(bin, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(img, orig, len); /* rebuilt as it was */
+    free(img), free(orig), free(bin);
+    tu_rmtree(tmp);
+    free(m), free(tmp);
+}
+
 static void test_atomic_replace(void **state)
 {
     char *tmp = tu_tmpdir(), *dst = path_in(tmp, "model"), *other = path_in(tmp, "notes");
@@ -394,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_locale_independent_files),
         cmocka_unit_test(test_deterministic_training),
         cmocka_unit_test(test_damaged_models_refused),
+        cmocka_unit_test(test_binary_image_cache),
         cmocka_unit_test(test_atomic_replace),
     };
     return cmocka_run_group_tests_name("model", tests, load_shipped, free_shipped);

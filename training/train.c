@@ -233,6 +233,46 @@ static void remember_text(void *user, uint64_t h, const char *text, size_t len)
         c->oom = 1;
 }
 
+/* Feature hashing: every n-gram maps to hash % buckets; idf per bucket. */
+static int build_hashed(trainer *t, const newstag_dataset *train,
+                        newstag_error *err)
+{
+    size_t B = t->opt->hash_buckets, i, k, N = train->n;
+    uint32_t *df = calloc(B, sizeof *df);
+    nt_grams g = {0};
+    char name[32];
+
+    if (!df || nt_vocab_init_hashed(&t->vocab, B) < 0 ||
+        !(t->gram_texts = calloc(B, sizeof *t->gram_texts))) {
+        free(df);
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    }
+    for (i = 0; i < N; i++) {
+        size_t last = (size_t)-1;
+        if (unique_grams(&t->fc, train->items[i].text, &g) < 0)
+            break;
+        for (k = 0; k < g.n; k++)
+            g.h[k] %= B;
+        qsort(g.h, g.n, sizeof *g.h, cmp_u64);
+        for (k = 0; k < g.n; k++)
+            if (g.h[k] != last)
+                df[last = g.h[k]]++;
+    }
+    nt_grams_free(&g);
+    for (k = 0; k < B; k++) {
+        t->vocab.idf[k] = (float)(log((1.0 + N) / (1.0 + df[k])) + 1.0);
+        snprintf(name, sizeof name, "#%zu", k);
+        if (!(t->gram_texts[k] = strdup(name))) {
+            free(df);
+            return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+        }
+    }
+    if (t->opt->oov_norm)
+        t->vocab.oov_idf = 0;   /* every n-gram has an input: nothing is unknown */
+    free(df);
+    return i == N ? 0 : nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+}
+
 static int build_vocab(trainer *t, const newstag_dataset *train,
                        newstag_error *err)
 {
@@ -482,7 +522,7 @@ static json_t *training_info(const trainer *t, const newstag_dataset *train,
         "dev_items", (json_int_t)dev->n, "seed", (json_int_t)t->opt->seed,
         "epochs", (int)t->opt->epochs, "epochs_run", (int)epochs_run,
         "best_epoch", (int)best_epoch, "hidden", (int)t->opt->hidden,
-        "max_features", (int)t->opt->max_features, "min_df", (int)t->opt->min_df,
+        "max_features", (int)t->vocab.size, "min_df", (int)t->opt->min_df,
         "augment_accent_free", t->opt->augment, "algorithm", "FANN iRPROP- (batch)",
         "dev_metrics", metrics_json(r));
 }
@@ -600,7 +640,8 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
                 train->n, dev->n);
         goto out;
     }
-    if (collect_labels(&t, train, dev, err) < 0 || build_vocab(&t, train, err) < 0 ||
+    if (collect_labels(&t, train, dev, err) < 0 ||
+        (opt->hash_buckets ? build_hashed(&t, train, err) : build_vocab(&t, train, err)) < 0 ||
         prepare_dev(&t, dev, err) < 0 || !(data = build_train_data(&t, train, err)) ||
         !(ann = create_network(&t, err)))
         goto out;
@@ -616,6 +657,12 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
     out.ann = best;
     out.training_info = info;
     rc = nt_model_write(out_dir, &out, err);
+    if (rc == 0) {
+        /* read it back: checks what was written and leaves network.bin */
+        newstag_model *check = newstag_model_load(out_dir, err);
+        rc = check ? 0 : -1;
+        newstag_model_free(check);
+    }
 out:
     json_decref(info);
     if (data)
