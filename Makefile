@@ -42,7 +42,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS   := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
-.PHONY: all deps test check test-plain test-asan test-tsan demo model install uninstall clean bench
+.PHONY: all deps test check test-plain test-asan test-tsan fuzz demo model install uninstall clean bench
 
 all: $(BUILD)/libnewstag.a $(BUILD)/libnewstag.so $(BUILD)/newstag \
      $(BUILD)/newstag_filter.so $(BUILD)/plugin-host
@@ -136,6 +136,26 @@ uninstall:
 
 bench: all
 	bench/accuracy
+
+# libFuzzer harnesses (clang): each runs FUZZ_SECONDS from its seed corpus.
+FUZZERS := normalize classify mail manifest
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC := $(LIB_SRC) plugin/filter.c plugin/mail.c
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(LIBS)
+
+fuzz: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
+	@for f in $(FUZZERS); do \
+	    mkdir -p $(BUILD)/fuzz/found-$$f; \
+	    echo "== fuzz_$$f for $(FUZZ_SECONDS)s"; \
+	    $(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	        -rss_limit_mb=2048 -artifact_prefix=$(BUILD)/fuzz/found-$$f/ \
+	        $(BUILD)/fuzz/found-$$f tests/fuzz/seeds-$$f 2>&1 | grep -E '^(#[0-9]+ +DONE|INFO: Running|==[0-9]+==ERROR|SUMMARY|Done)' || exit 1; \
+	done
 
 clean:
 	rm -rf build

@@ -4,7 +4,7 @@
  * A valid item is echoed exactly as it came (keys, order, number spelling
  * and all) with the topics key appended before its closing brace; it is
  * re-serialized only when that is not safe (the key already exists, or the
- * line holds a raw TAB, which Hadoop Streaming would split on). Anything
+ * item holds a raw TAB, CR or LF between its tokens). Anything
  * else becomes {"error": ..., "line": N, "input": ...} so that every input
  * line has its output line. All number formatting here is done with
  * integers, so a host's locale cannot change the output.
@@ -124,12 +124,44 @@ static int add_score(nt_buf *b, float s)
     return nt_buf_add(b, tmp, (size_t)n);
 }
 
+/* Valid UTF-8 copy of raw input (bad bytes become U+FFFD), for echoing. */
+static char *sanitize_utf8(const char *s, size_t n, size_t *out_len)
+{
+    char *out = malloc(n * 3 + 1);
+    size_t i = 0, k = 0;
+
+    if (!out)
+        return NULL;
+    while (i < n) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t m = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                              (utf8proc_ssize_t)(n - i), &cp);
+        if (m <= 0) {
+            cp = 0xFFFD;
+            m = 1;
+        }
+        k += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)out + k);
+        i += (size_t)m;
+    }
+    out[k] = '\0';
+    *out_len = k;
+    return out;
+}
+
+/* A JSON string; invalid UTF-8 (in error texts that quote the input, say)
+ * is repaired rather than refused. */
 static int add_json_string(nt_buf *b, const char *s, size_t n)
 {
     json_t *str = json_stringn(s, n);
     char *d;
     int rc;
 
+    if (!str) {
+        size_t clean_len;
+        char *clean = sanitize_utf8(s, n, &clean_len);
+        str = clean ? json_stringn(clean, clean_len) : NULL;
+        free(clean);
+    }
     if (!str)
         return -1;
     d = json_dumps(str, JSON_ENCODE_ANY);
@@ -164,30 +196,6 @@ static int add_topics(nt_buf *b, const nt_filter *f, const float *scores,
     }
     rc |= nt_buf_add(b, "}}", 2);
     return rc ? -1 : 0;
-}
-
-/* Valid UTF-8 copy of raw input (bad bytes become U+FFFD), for echoing. */
-static char *sanitize_utf8(const char *s, size_t n, size_t *out_len)
-{
-    char *out = malloc(n * 3 + 1);
-    size_t i = 0, k = 0;
-
-    if (!out)
-        return NULL;
-    while (i < n) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t m = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                              (utf8proc_ssize_t)(n - i), &cp);
-        if (m <= 0) {
-            cp = 0xFFFD;
-            m = 1;
-        }
-        k += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)out + k);
-        i += (size_t)m;
-    }
-    out[k] = '\0';
-    *out_len = k;
-    return out;
 }
 
 static int error_line(nt_buf *out, const char *msg, size_t lineno,
@@ -236,6 +244,13 @@ static uint64_t choose_labels(const nt_filter *f, const float *scores)
     return chosen;
 }
 
+/* TAB, CR or LF between tokens: echoing them would break line-based
+ * consumers (Hadoop splits at TAB), so such items are re-serialized. */
+static int has_raw_space(const char *s, size_t n)
+{
+    return memchr(s, '\t', n) || memchr(s, '\n', n) || memchr(s, '\r', n);
+}
+
 /* Append the item with the topics key added. */
 static int item_line(nt_buf *out, const nt_filter *f, json_t *obj,
                      const char *line, size_t len, const float *scores,
@@ -254,7 +269,7 @@ static int item_line(nt_buf *out, const nt_filter *f, json_t *obj,
         rc |= nt_buf_add(out, ":", 1);
         rc |= nt_buf_add(out, topics.s, topics.n);
         rc |= nt_buf_add(out, "}}", 2);
-    } else if (!json_object_get(obj, f->key) && !memchr(line, '\t', len)) {
+    } else if (!json_object_get(obj, f->key) && !has_raw_space(line, len)) {
         /* echo the original bytes, topics appended before the last '}' */
         size_t end = len;
         while (end > 0 && line[end - 1] != '}')

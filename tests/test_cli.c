@@ -71,6 +71,7 @@ static const char BAD_INPUT[] =
     "{}\n"
     "{\"id\":\"e\",\"title\":\"Cử tri đi bầu cử đại biểu Quốc hội\"}\r\n"
     "{\"id\":\"f\" , \"z\":null, \"a\":[] ,\"title\":\"Bóng đá\"}   \n"
+    "{\"t\":\"x\\\xe1\xba\xa1\"}\n"   /* fuzzer: error text quoting half a character */
     "{\"id\":\"last\",\"title\":\"no newline at the end\"}";
 
 static void test_classify_line_contract(void **state)
@@ -79,7 +80,7 @@ static void test_classify_line_contract(void **state)
     char *out, *err, cmd[1024], *lines[64];
     size_t n, i;
     int rc;
-    static const int IS_ERROR[] = {0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0};
+    static const int IS_ERROR[] = {0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0};
 
     (void)state;
     snprintf(cmd, sizeof cmd, "%s classify -m %s", cli, tu_model());
@@ -87,7 +88,7 @@ static void test_classify_line_contract(void **state)
     assert_int_equal(rc, 0);
     assert_string_equal(err, "");        /* nothing on stderr per item */
     n = split_lines(out, lines, 64);
-    assert_int_equal(n, 14);             /* one output line per input line */
+    assert_int_equal(n, 15);             /* one output line per input line */
     for (i = 0; i < n; i++) {
         json_error_t jerr;
         json_t *o = json_loads(lines[i], 0, &jerr);
@@ -119,7 +120,8 @@ static void test_classify_line_contract(void **state)
     assert_prefix(lines[10], "{\"topics\":");             /* {} gets the key */
     assert_non_null(strstr(lines[11], "\"labels\":[\"elections\"]"));
     assert_prefix(lines[12], "{\"id\":\"f\" , \"z\":null, \"a\":[] ,\"title\":\"Bóng đá\",\"topics\":");
-    assert_prefix(lines[13], "{\"id\":\"last\"");
+    assert_prefix(lines[13], "{\"error\":\"invalid JSON");   /* fuzzer-found */
+    assert_prefix(lines[14], "{\"id\":\"last\"");
     free(out), free(err), free(in);
 }
 
