@@ -121,9 +121,12 @@ install: all
 	install -m 755 $(BUILD)/libnewstag.so $(DESTDIR)$(LIBDIR)/libnewstag.so.$(VERSION)
 	ln -sf libnewstag.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnewstag.so.0
 	ln -sf libnewstag.so.0 $(DESTDIR)$(LIBDIR)/libnewstag.so
-	install -m 644 include/newstag.h $(DESTDIR)$(INCDIR)/newstag.h
-	install -m 644 model/default/manifest.json model/default/features.tsv \
-	    model/default/network.net $(DESTDIR)$(DATADIR)/default/
+	install -m 644 include/newstag.h include/newstag_plugin.h $(DESTDIR)$(INCDIR)/
+	install -d $(DESTDIR)$(LIBDIR)/newstag
+	install -m 755 $(BUILD)/newstag_filter.so $(DESTDIR)$(LIBDIR)/newstag/newstag_filter.so
+	./$(BUILD)/newstag info -m model/default > /dev/null   # makes network.bin
+	install -p -m 644 model/default/manifest.json model/default/features.tsv \
+	    model/default/network.net model/default/network.bin $(DESTDIR)$(DATADIR)/default/
 	install -m 644 docs/newstag.1 $(DESTDIR)$(MANDIR)/man1/newstag.1
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' newstag.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/newstag.pc
@@ -131,6 +134,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/newstag $(DESTDIR)$(LIBDIR)/libnewstag.* \
 	    $(DESTDIR)$(LIBDIR)/pkgconfig/newstag.pc $(DESTDIR)$(INCDIR)/newstag.h \
+	    $(DESTDIR)$(INCDIR)/newstag_plugin.h $(DESTDIR)$(LIBDIR)/newstag/newstag_filter.so \
 	    $(DESTDIR)$(MANDIR)/man1/newstag.1
 	rm -rf $(DESTDIR)$(DATADIR)
 
@@ -154,7 +158,10 @@ fuzz: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 	    echo "== fuzz_$$f for $(FUZZ_SECONDS)s"; \
 	    $(BUILD)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	        -rss_limit_mb=2048 -artifact_prefix=$(BUILD)/fuzz/found-$$f/ \
-	        $(BUILD)/fuzz/found-$$f tests/fuzz/seeds-$$f 2>&1 | grep -E '^(#[0-9]+ +DONE|INFO: Running|==[0-9]+==ERROR|SUMMARY|Done)' || exit 1; \
+	        $(BUILD)/fuzz/found-$$f tests/fuzz/seeds-$$f > $(BUILD)/fuzz/$$f.log 2>&1; \
+	    status=$$?; \
+	    grep -E '^(Done [0-9]+ runs|==[0-9]+==ERROR|SUMMARY)' $(BUILD)/fuzz/$$f.log; \
+	    [ $$status -eq 0 ] || { echo "fuzz_$$f failed; see $(BUILD)/fuzz/$$f.log"; exit 1; }; \
 	done
 
 clean:

@@ -2,6 +2,7 @@
  * features on arbitrary bytes. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "newstag.h"
 #include "../../model/internal.h"
