@@ -44,6 +44,7 @@ typedef struct walker {
     ring keep, strip;
     emit_fn emit;
     void *user;
+    int want_text;              /* keep token texts (vocabulary building) */
 } walker;
 
 static void ring_push(walker *w, ring *r, const char *tok, size_t len,
@@ -55,12 +56,14 @@ static void ring_push(walker *w, ring *r, const char *tok, size_t len,
     if (len >= TOKEN_BYTES)
         len = TOKEN_BYTES - 1;
     memmove(r->h + 1, r->h, sizeof r->h[0] * (NGRAM_MAX - 1));
-    memmove(r->len + 1, r->len, sizeof r->len[0] * (NGRAM_MAX - 1));
-    memmove(r->text[1], r->text[0], sizeof r->text[0] * (NGRAM_MAX - 1));
     r->h[0] = token_hash(tok, len, ns);
-    memcpy(r->text[0], tok, len);
-    r->text[0][len] = '\0';
-    r->len[0] = len;
+    if (w->want_text) {
+        memmove(r->len + 1, r->len, sizeof r->len[0] * (NGRAM_MAX - 1));
+        memmove(r->text[1], r->text[0], sizeof r->text[0] * (NGRAM_MAX - 1));
+        memcpy(r->text[0], tok, len);
+        r->text[0][len] = '\0';
+        r->len[0] = len;
+    }
     if (r->count < NGRAM_MAX)
         r->count++;
     /* ring slot 0 is the newest token; an n-gram is slots n-1 .. 0 */
@@ -90,12 +93,13 @@ static void on_token(void *user, const char *keep, size_t keep_len,
 }
 
 static void walk(const nt_feature_config *cfg, const char *text, size_t len,
-                 size_t max_bytes, emit_fn emit, void *user,
+                 size_t max_bytes, emit_fn emit, void *user, int want_text,
                  newstag_text_stats *stats)
 {
     walker w;
 
-    memset(&w, 0, sizeof w);
+    w.keep.count = w.strip.count = 0;
+    w.want_text = want_text;
     w.cfg = cfg;
     w.emit = emit;
     w.user = user;
@@ -141,7 +145,7 @@ int nt_extract_grams(const nt_feature_config *cfg, const char *text,
                      size_t len, size_t max_bytes, nt_grams *g,
                      newstag_text_stats *stats)
 {
-    walk(cfg, text, len, max_bytes, emit_hash, g, stats);
+    walk(cfg, text, len, max_bytes, emit_hash, g, 0, stats);
     return g->oom ? -1 : 0;
 }
 
@@ -175,7 +179,7 @@ void nt_extract_gram_texts(const nt_feature_config *cfg, const char *text,
 {
     text_emit te = {fn, user};
 
-    walk(cfg, text, len, 0, emit_text, &te, NULL);
+    walk(cfg, text, len, 0, emit_text, &te, 1, NULL);
 }
 
 /* Hash of an n-gram written as "k:ngân sách" (the vocabulary file form). */
@@ -273,12 +277,6 @@ long nt_vocab_find(const nt_vocab *v, uint64_t h)
 
 /* ---- vectorizing ---------------------------------------------------------- */
 
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static int sparse_reserve(nt_sparse *s, size_t n)
 {
     uint32_t *idx;
@@ -302,38 +300,49 @@ void nt_sparse_free(nt_sparse *s)
 {
     free(s->idx);
     free(s->val);
+    free(s->acc);
     memset(s, 0, sizeof *s);
 }
 
+/*
+ * Count each known n-gram in s->acc (one slot per input, all zero between
+ * calls), list the inputs in order of first occurrence, then weight and
+ * normalize. No sorting: the order is fixed by the text, so equal texts
+ * give equal vectors.
+ */
 int nt_vectorize(const nt_vocab *v, nt_grams *g, nt_sparse *out)
 {
-    size_t i, j, m = 0;
-    uint32_t *ids;
+    size_t i, m = 0, unknown = 0;
     double norm = 0;
-    size_t unknown = 0;
 
     out->n = 0;
     if (sparse_reserve(out, g->n ? g->n : 1) < 0)
         return -1;
-    ids = out->idx;                      /* reuse idx as scratch */
+    if (out->acc_size != v->size) {
+        free(out->acc);
+        out->acc = calloc(v->size ? v->size : 1, sizeof *out->acc);
+        out->acc_size = out->acc ? v->size : 0;
+        if (!out->acc)
+            return -1;
+    }
     for (i = 0; i < g->n; i++) {
         long k = nt_vocab_find(v, g->h[i]);
-        if (k >= 0)
-            ids[m++] = (uint32_t)k;
-        else
+        if (k < 0) {
             unknown++;
+        } else {
+            if (out->acc[k] == 0)
+                out->idx[m++] = (uint32_t)k;
+            out->acc[k] += 1;
+        }
     }
-    qsort(ids, m, sizeof *ids, cmp_u32);
-    for (i = 0; i < m; i = j) {
-        float w;
-        for (j = i + 1; j < m && ids[j] == ids[i]; j++)
-            ;
-        w = (1.0f + logf((float)(j - i))) * v->idf[ids[i]];
-        out->idx[out->n] = ids[i];
-        out->val[out->n] = w;
-        out->n++;
+    for (i = 0; i < m; i++) {
+        uint32_t k = out->idx[i];
+        float w = (1.0f + logf(out->acc[k])) * v->idf[k];
+        out->acc[k] = 0;
+        out->val[i] = w;
         norm += (double)w * w;
     }
+    out->n = m;
     /* Unknown n-grams count in the norm: text the model knows little of
      * gets a weak vector instead of an inflated one. */
     norm += (double)unknown * v->oov_idf * v->oov_idf;

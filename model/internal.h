@@ -50,11 +50,14 @@ typedef struct nt_feature_config {
     int accents;         /* NEWSTAG_ACCENTS_* */
 } nt_feature_config;
 
-/* A sparse vector: sorted unique indices with values. */
+/* A sparse vector: unique indices (in order of first occurrence) with
+ * values, plus the counting scratch nt_vectorize needs. */
 typedef struct nt_sparse {
     uint32_t *idx;
     float *val;
     size_t n, cap;
+    float *acc;          /* one zeroed slot per input */
+    size_t acc_size;
 } nt_sparse;
 
 /* Raw n-gram hashes of one text (before vocabulary lookup). */
