@@ -4,6 +4,7 @@
  * codes, and the train / eval / info round trip.
  */
 #include <jansson.h>
+#include <poll.h>
 
 #include "testutil.h"
 
@@ -253,6 +254,51 @@ static void test_train_eval_info_round_trip(void **state)
     free(out);
 }
 
+/* A long-running subprocess stage (Benthos/Redpanda Connect `subprocess`,
+ * Logstash pipe): each line is answered before the next is written. */
+static void test_lockstep_subprocess(void **state)
+{
+    int in[2], out[2], i, status;
+    pid_t pid;
+    char buf[8192];
+
+    (void)state;
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(in[0], 0), dup2(out[1], 1);
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        execl(cli, cli, "classify", "-m", tu_model(), (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]), close(out[1]);
+    for (i = 0; i < 5; i++) {
+        char line[128];
+        struct pollfd p = {out[0], POLLIN, 0};
+        size_t got = 0;
+        int n = snprintf(line, sizeof line, "{\"id\":%d,\"title\":\"Bầu cử Quốc hội\"}\n", i);
+        assert_int_equal(write(in[1], line, (size_t)n), n);
+        /* the answer must arrive while the stage still waits for input */
+        while (got == 0 || buf[got - 1] != '\n') {
+            ssize_t r;
+            assert_int_equal(poll(&p, 1, 10000), 1);
+            r = read(out[0], buf + got, sizeof buf - 1 - got);
+            assert_true(r > 0);
+            got += (size_t)r;
+        }
+        buf[got] = '\0';
+        snprintf(line, sizeof line, "{\"id\":%d,", i);
+        assert_prefix(buf, line);
+        assert_non_null(strstr(buf, "\"labels\":[\"elections\"]"));
+    }
+    close(in[1]);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(out[0]);
+}
+
 /* GNU parallel --pipe -k across processes gives the bytes one process gives. */
 static void test_parallel_pipe_is_byte_identical(void **state)
 {
@@ -298,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_rsyslog_format),
         cmocka_unit_test(test_usage_and_model_errors),
         cmocka_unit_test(test_train_eval_info_round_trip),
+        cmocka_unit_test(test_lockstep_subprocess),
         cmocka_unit_test(test_parallel_pipe_is_byte_identical),
         cmocka_unit_test(test_closed_pipe_quiet_exit),
     };
