@@ -25,7 +25,7 @@ CFLAGS  ?= $(OPT)
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude $(PKG_CFLAGS) \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
               -DNEWSTAG_DATADIR='"$(DATADIR)"' $(CFLAGS)
 LIBS    := $(PKG_LIBS) -lm
 
@@ -50,6 +50,14 @@ all: $(BUILD)/libnewstag.a $(BUILD)/libnewstag.so $(BUILD)/newstag \
 $(BUILD)/obj/%.o: %.c include/newstag.h model/internal.h $(wildcard training/*.h plugin/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# utf8proc's answers for the code points Vietnamese uses, as tables.
+$(BUILD)/gen/chartab.inc: model/gen_chartab.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 $(PKG_CFLAGS) -o $(BUILD)/gen/gen_chartab $< $(PKG_LIBS)
+	$(BUILD)/gen/gen_chartab > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/model/normalize.o: $(BUILD)/gen/chartab.inc
 
 $(BUILD)/libnewstag.a: $(LIB_OBJ)
 	@rm -f $@
@@ -144,11 +152,11 @@ bench: all
 # libFuzzer harnesses (clang): each runs FUZZ_SECONDS from its seed corpus.
 FUZZERS := normalize classify mail manifest
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SRC := $(LIB_SRC) plugin/filter.c plugin/mail.c
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(BUILD)/gen/chartab.inc
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(LIBS)
 

@@ -160,6 +160,7 @@ typedef struct newstag_train_options {
     int accents;             /* NEWSTAG_ACCENTS_* */
     int augment;             /* add accent-free copies of training items */
     int oov_norm;            /* unknown n-grams weaken the vector */
+    float target_margin;     /* train towards margin and 1-margin, not 0/1 */
     newstag_progress_fn progress;  /* may be NULL */
     void *progress_user;
 } newstag_train_options;

@@ -37,6 +37,12 @@ void nt_tokenize(const char *text, size_t len, size_t max_bytes,
                  int want_strip, nt_token_fn fn, void *user,
                  newstag_text_stats *stats);
 
+/* newstag_normalize with a choice of path: reference != 0 asks utf8proc
+ * for every character instead of using the build-time tables (tests). */
+char *nt_normalize_impl(const char *text, size_t len, int strip_accents,
+                        newstag_text_stats *stats, newstag_error *err,
+                        int reference);
+
 /* ---- hash.c ---------------------------------------------------------- */
 uint64_t nt_hash64(const void *data, size_t len, uint64_t seed);
 void nt_sha256_hex(const void *data, size_t len, char hex[65]);

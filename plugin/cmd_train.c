@@ -31,7 +31,8 @@ static void help(void)
 "                     (default both)\n"
 "  --no-augment       do not add accent-free copies of training items\n"
 "  --no-oov-norm      unknown n-grams do not weaken an item's vector\n"
-"  --hash N           feature hashing into N inputs instead of a vocabulary\n");
+"  --hash N           feature hashing into N inputs instead of a vocabulary\n"
+"  --margin M         train towards M and 1-M instead of 0 and 1 (default 0)\n");
 }
 
 static void progress(void *user, unsigned epoch, double mse, double f1)
@@ -77,6 +78,7 @@ int cmd_train(int argc, char **argv)
         {"min-df", required_argument, 0, 'M'}, {"ngrams", required_argument, 0, 'n'},
         {"accents", required_argument, 0, 'a'}, {"no-augment", no_argument, 0, 'A'},
         {"no-oov-norm", no_argument, 0, 'O'}, {"hash", required_argument, 0, 'X'},
+        {"margin", required_argument, 0, 'G'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     newstag_train_options opt;
     const char *out = NULL;
@@ -113,6 +115,15 @@ int cmd_train(int argc, char **argv)
         case 'A': opt.augment = 0; break;
         case 'O': opt.oov_norm = 0; break;
         case 'X': bad = parse_uint(optarg, &opt.hash_buckets, 1, 1000000, "hash"); break;
+        case 'G': {
+            char *end;
+            opt.target_margin = strtof(optarg, &end);
+            if (*end || !(opt.target_margin >= 0 && opt.target_margin < 0.5f)) {
+                cli_error("--margin takes a number in [0, 0.5)");
+                bad = -1;
+            }
+            break;
+        }
         case 'h': help(); return 0;
         default: return EX_USAGE;
         }

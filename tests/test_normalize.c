@@ -5,6 +5,8 @@
 #include "testutil.h"
 
 #include "newstag.h"
+#include "internal.h"
+#include <glob.h>
 
 static char *norm(const char *s, int strip)
 {
@@ -162,6 +164,80 @@ static void test_nul_bytes_and_long_tokens(void **state)
     free(out);
 }
 
+/* The table path must give exactly what plain utf8proc gives. */
+static void assert_paths_agree(const char *s, size_t n)
+{
+    int strip;
+
+    for (strip = 0; strip <= 1; strip++) {
+        newstag_text_stats a, b;
+        char *fast = nt_normalize_impl(s, n, strip, &a, NULL, 0);
+        char *ref = nt_normalize_impl(s, n, strip, &b, NULL, 1);
+        assert_non_null(fast);
+        assert_non_null(ref);
+        if (strcmp(fast, ref) != 0) {
+            tu_write_file("/tmp/newstag-paths-differ.bin", s, n);
+            fail_msg("table and utf8proc paths differ (input in "
+                     "/tmp/newstag-paths-differ.bin):\n%s\n%s", fast, ref);
+        }
+        assert_int_equal(a.invalid_utf8, b.invalid_utf8);
+        assert_int_equal(a.syllables, b.syllables);
+        free(fast), free(ref);
+    }
+}
+
+static void test_tables_match_utf8proc_on_corpus(void **state)
+{
+    glob_t g;
+    size_t i, lines = 0;
+
+    (void)state;
+    assert_int_equal(glob("training/corpus/*.jsonl", 0, NULL, &g), 0);
+    for (i = 0; i < g.gl_pathc; i++) {
+        size_t len;
+        char *data = tu_read_file(g.gl_pathv[i], &len), *p = data, *nl;
+        assert_non_null(data);
+        while ((nl = strchr(p, '\n')) != NULL) {
+            assert_paths_agree(p, (size_t)(nl - p));
+            lines++;
+            p = nl + 1;
+        }
+        free(data);
+    }
+    globfree(&g);
+    assert_true(lines > 3000);
+}
+
+static void test_tables_match_utf8proc_on_random_text(void **state)
+{
+    static const int32_t RANGES[][2] = {
+        {0x20, 0x7E}, {0x00, 0x1F}, {0xA0, 0x24F}, {0x300, 0x36F}, {0x1E00, 0x1EFF},
+        {0x370, 0x52F}, {0x1F00, 0x1FFF}, {0x2000, 0x206F}, {0x3000, 0x30FF},
+        {0x4E00, 0x4EFF}, {0xFB00, 0xFB4F}, {0xFF00, 0xFFEF}, {0x1F300, 0x1F6FF},
+    };
+    uint64_t rng = 0x9E3779B97F4A7C15ULL;
+    char buf[1024];
+    int round;
+
+    (void)state;
+    for (round = 0; round < 50000; round++) {
+        size_t n = 0;
+        int k, len = 1 + (int)(rng % 60);
+        for (k = 0; k < len && n + 8 < sizeof buf; k++) {
+            const int32_t *r;
+            int32_t cp;
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            r = RANGES[(rng >> 33) % (sizeof RANGES / sizeof RANGES[0])];
+            cp = r[0] + (int32_t)((rng >> 13) % (uint64_t)(r[1] - r[0] + 1));
+            if ((rng >> 60) == 0)
+                buf[n++] = (char)(0x80 | (rng >> 40));      /* a stray byte */
+            else if (utf8proc_codepoint_valid(cp))
+                n += (size_t)utf8proc_encode_char(cp, (utf8proc_uint8_t *)buf + n);
+        }
+        assert_paths_agree(buf, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +250,8 @@ int main(void)
         cmocka_unit_test(test_strip_accents),
         cmocka_unit_test(test_numbers_and_punctuation),
         cmocka_unit_test(test_nul_bytes_and_long_tokens),
+        cmocka_unit_test(test_tables_match_utf8proc_on_corpus),
+        cmocka_unit_test(test_tables_match_utf8proc_on_random_text),
     };
     return cmocka_run_group_tests_name("normalize", tests, NULL, NULL);
 }

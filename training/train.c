@@ -352,7 +352,8 @@ static int fill_row(const trainer *t, struct fann_train_data *data,
     for (k = 0; k < v->n; k++)
         data->input[row][v->idx[k]] = v->val[k];
     for (k = 0; k < t->L; k++)
-        data->output[row][k] = (gold >> k) & 1 ? 1.0f : 0.0f;
+        data->output[row][k] = (gold >> k) & 1 ? 1.0f - t->opt->target_margin
+                                               : t->opt->target_margin;
     return 0;
 }
 
@@ -516,7 +517,7 @@ static json_t *training_info(const trainer *t, const newstag_dataset *train,
     newstag_dataset_checksum(train, train_sum);
     newstag_dataset_checksum(dev, dev_sum);
     return json_pack(
-        "{s:s, s:s, s:I, s:s, s:I, s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:s, s:o}",
+        "{s:s, s:s, s:I, s:s, s:I, s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:s, s:f, s:o}",
         "corpus_sha256", train_sum, "dev_sha256", dev_sum,
         "train_items", (json_int_t)train->n, "date", date,
         "dev_items", (json_int_t)dev->n, "seed", (json_int_t)t->opt->seed,
@@ -524,6 +525,7 @@ static json_t *training_info(const trainer *t, const newstag_dataset *train,
         "best_epoch", (int)best_epoch, "hidden", (int)t->opt->hidden,
         "max_features", (int)t->vocab.size, "min_df", (int)t->opt->min_df,
         "augment_accent_free", t->opt->augment, "algorithm", "FANN iRPROP- (batch)",
+        "target_margin", (double)t->opt->target_margin,
         "dev_metrics", metrics_json(r));
 }
 
