@@ -109,7 +109,10 @@ test-asan:
 test-tsan:
 	$(MAKE) BUILD=build/tsan OPT="-O1 -g -fsanitize=thread" TEST_NAMES=test_plugin test-plain
 
-demo: deps all
+# deps first, then a fresh make: pkg-config can only answer once the
+# packages are there.
+demo: deps
+	@$(MAKE) --no-print-directory all > /dev/null
 	@echo "== classifying docs/examples/news.jsonl with the shipped model"
 	./$(BUILD)/newstag classify -m model/default < docs/examples/news.jsonl
 
