@@ -299,6 +299,21 @@ static void test_lockstep_subprocess(void **state)
     close(out[0]);
 }
 
+/* A real rsyslogd with mmexternal, the way rsyslog users would wire it. */
+static void test_rsyslog_mmexternal(void **state)
+{
+    char cmd[1024], *out;
+
+    (void)state;
+    snprintf(cmd, sizeof cmd, "tests/rsyslog-mmexternal.sh %s %s", cli, tu_model());
+    if (tu_run(cmd, NULL, &out, NULL, NULL) != 0)
+        fail_msg("rsyslogd did not deliver the tagged lines:\n%s", out);
+    assert_non_null(strstr(out, "giải ngân vốn đầu tư công => [ \"budget\" ]\n"));
+    assert_non_null(strstr(out, "HĐND => [ \"elections\" ]\n"));
+    assert_non_null(strstr(out, "thắng đậm => [ ]\n"));
+    free(out);
+}
+
 /* GNU parallel --pipe -k across processes gives the bytes one process gives. */
 static void test_parallel_pipe_is_byte_identical(void **state)
 {
@@ -345,6 +360,7 @@ int main(void)
         cmocka_unit_test(test_usage_and_model_errors),
         cmocka_unit_test(test_train_eval_info_round_trip),
         cmocka_unit_test(test_lockstep_subprocess),
+        cmocka_unit_test(test_rsyslog_mmexternal),
         cmocka_unit_test(test_parallel_pipe_is_byte_identical),
         cmocka_unit_test(test_closed_pipe_quiet_exit),
     };
