@@ -161,6 +161,8 @@ typedef struct newstag_train_options {
     int augment;             /* add accent-free copies of training items */
     int oov_norm;            /* unknown n-grams weaken the vector */
     float target_margin;     /* train towards margin and 1-margin, not 0/1 */
+    int binary_tf;           /* weight presence (1) instead of 1 + ln tf */
+    int no_idf;              /* do not multiply by idf */
     newstag_progress_fn progress;  /* may be NULL */
     void *progress_user;
 } newstag_train_options;

@@ -337,7 +337,7 @@ int nt_vectorize(const nt_vocab *v, nt_grams *g, nt_sparse *out)
     }
     for (i = 0; i < m; i++) {
         uint32_t k = out->idx[i];
-        float w = (1.0f + logf(out->acc[k])) * v->idf[k];
+        float w = (v->binary_tf ? 1.0f : 1.0f + logf(out->acc[k])) * v->idf[k];
         out->acc[k] = 0;
         out->val[i] = w;
         norm += (double)w * w;

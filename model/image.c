@@ -25,7 +25,7 @@
 #include "internal.h"
 
 #define IMAGE_NAME "network.bin"
-#define IMAGE_MAGIC "NTIMAGE1"
+#define IMAGE_MAGIC "NTIMAGE2"
 #define ALIGN 64
 
 typedef struct file_stamp {
@@ -41,7 +41,8 @@ typedef struct image_header {
     uint64_t file_size;
     file_stamp network, features;        /* the sources it was made from */
     uint32_t inputs, hidden, outputs, ngram_max;
-    float steep_hidden, steep_output, oov_idf, pad0;
+    float steep_hidden, steep_output, oov_idf;
+    uint32_t binary_tf;
     uint64_t vocab_slots, vocab_size, hash_buckets;
     uint64_t off_w1, off_b1, off_w2, off_b2, off_keys, off_vals, off_idf;
     uint8_t body_sha256[32];             /* of bytes [header_size, file_size) */
@@ -109,6 +110,7 @@ int nt_image_write(const char *dir, const struct newstag_model *m,
     h.ngram_max = m->features.ngram_max;
     h.steep_hidden = w->steep_hidden, h.steep_output = w->steep_output;
     h.oov_idf = v->oov_idf;
+    h.binary_tf = (uint32_t)v->binary_tf;
     h.vocab_slots = slots, h.vocab_size = v->size, h.hash_buckets = v->hash_buckets;
     for (i = 0; i < 7; i++)
         if (sizes[i])
@@ -233,6 +235,7 @@ int nt_image_map(const char *dir, struct newstag_model *m, const char *net_sha,
     m->vocab.idf = (float *)((char *)map + h->off_idf);
     m->vocab.oov_idf = h->oov_idf;
     m->vocab.hash_buckets = h->hash_buckets;
+    m->vocab.binary_tf = (int)h->binary_tf;
     return 1;
 stale:
     munmap(map, (size_t)st.st_size);

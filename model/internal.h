@@ -95,6 +95,7 @@ typedef struct nt_vocab {
     float *idf;        /* size entries */
     float oov_idf;     /* weight of an unknown n-gram in the norm (0: none) */
     size_t hash_buckets; /* > 0: feature hashing, input = hash % buckets */
+    int binary_tf;     /* term frequency counts once (presence), not 1+log tf */
 } nt_vocab;
 
 /* Feature hashing instead of a vocabulary: `buckets` inputs, idf per bucket. */
@@ -175,6 +176,7 @@ typedef struct nt_model_out {
     char **gram_texts;       /* vocab->size readable n-grams */
     struct fann *ann;
     void *training_info;     /* json_t* object, borrowed */
+    int idf_off;             /* the idf values are all 1 */
 } nt_model_out;
 
 int nt_model_write(const char *dir, const nt_model_out *m, newstag_error *err);

@@ -34,6 +34,8 @@
 #define MANIFEST_MAX_BYTES (1 << 20)
 
 static const char *const ACCENT_NAMES[] = {"keep", "strip", "both"};
+/* logtf: 1 + ln tf; binary: 1 for present; -idf: times idf (else idf = 1) */
+static const char *const WEIGHTINGS[] = {"logtf-idf", "logtf", "binary-idf", "binary"};
 
 /* ---- small file helpers --------------------------------------------------- */
 
@@ -203,7 +205,7 @@ static json_t *build_manifest(const char *tmp, const nt_model_out *m,
         "vocabulary", m->vocab->hash_buckets ? "hashing" : "document-frequency",
         "size", (json_int_t)m->vocab->size,
         "hash_buckets", (json_int_t)m->vocab->hash_buckets,
-        "weighting", "(1 + log tf) * idf",
+        "weighting", WEIGHTINGS[(m->vocab->binary_tf ? 2 : 0) + (m->idf_off ? 1 : 0)],
         "norm", "l2", "oov_idf", (double)m->vocab->oov_idf, "file", FEATURES));
     json_object_set_new(root, "network", json_pack(
         "{s:s, s:i, s:i, s:i, s:s}", "file", NETWORK,
@@ -423,10 +425,11 @@ static int read_labels(json_t *root, struct newstag_model *m,
 
 static int read_feature_config(json_t *root, nt_feature_config *fc,
                                size_t *size, float *oov_idf, int *hashed,
-                               newstag_error *err)
+                               int *binary_tf, newstag_error *err)
 {
     json_t *f = json_object_get(root, "features");
     const char *vocab = json_string_value(json_object_get(f, "vocabulary"));
+    const char *weighting = json_string_value(json_object_get(f, "weighting"));
     const char *acc = json_string_value(json_object_get(f, "accents"));
     json_int_t nmax = json_integer_value(json_object_get(f, "ngram_max"));
     json_int_t n = json_integer_value(json_object_get(f, "size"));
@@ -447,6 +450,12 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
     *oov_idf = oov ? (float)json_number_value(oov) : 0.0f;
     if (!vocab || (strcmp(vocab, "hashing") != 0 && strcmp(vocab, "document-frequency") != 0))
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown vocabulary kind");
+    for (i = 0; i < 4; i++)
+        if (weighting && strcmp(weighting, WEIGHTINGS[i]) == 0)
+            break;
+    if (i == 4)
+        return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown weighting");
+    *binary_tf = i >= 2;
     *hashed = strcmp(vocab, "hashing") == 0;
     fc->accents = i;
     fc->ngram_max = (unsigned)nmax;
@@ -589,7 +598,7 @@ int nt_model_read(const char *dir, struct newstag_model *m, newstag_error *err)
     struct fann *ann = NULL;
     size_t size = 0;
     float oov_idf = 0;
-    int hashed = 0;
+    int hashed = 0, binary_tf = 0;
     const char *net_sha, *feat_sha;
     locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0), old = (locale_t)0;
     int rc = -1;
@@ -600,7 +609,8 @@ int nt_model_read(const char *dir, struct newstag_model *m, newstag_error *err)
         goto out;
     files = json_object_get(root, "files");
     if (read_labels(root, m, err) < 0 ||
-        read_feature_config(root, &m->features, &size, &oov_idf, &hashed, err) < 0)
+        read_feature_config(root, &m->features, &size, &oov_idf, &hashed, &binary_tf,
+                            err) < 0)
         goto out;
     net_sha = json_string_value(json_object_get(json_object_get(files, NETWORK), "sha256"));
     feat_sha = json_string_value(json_object_get(json_object_get(files, FEATURES), "sha256"));
@@ -629,6 +639,7 @@ int nt_model_read(const char *dir, struct newstag_model *m, newstag_error *err)
     nt_image_write(dir, m, net_sha, feat_sha);   /* best effort: a cache */
 done:
     m->vocab.oov_idf = oov_idf;
+    m->vocab.binary_tf = binary_tf;
     m->manifest_json = json_dumps(root, JSON_COMPACT);
     if (!m->manifest_json) {
         nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");

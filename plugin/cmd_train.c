@@ -32,7 +32,8 @@ static void help(void)
 "  --no-augment       do not add accent-free copies of training items\n"
 "  --no-oov-norm      unknown n-grams do not weaken an item's vector\n"
 "  --hash N           feature hashing into N inputs instead of a vocabulary\n"
-"  --margin M         train towards M and 1-M instead of 0 and 1 (default 0)\n");
+"  --margin M         train towards M and 1-M instead of 0 and 1 (default 0)\n"
+"  --weighting W      logtf-idf (default), logtf, binary-idf or binary\n");
 }
 
 static void progress(void *user, unsigned epoch, double mse, double f1)
@@ -78,7 +79,7 @@ int cmd_train(int argc, char **argv)
         {"min-df", required_argument, 0, 'M'}, {"ngrams", required_argument, 0, 'n'},
         {"accents", required_argument, 0, 'a'}, {"no-augment", no_argument, 0, 'A'},
         {"no-oov-norm", no_argument, 0, 'O'}, {"hash", required_argument, 0, 'X'},
-        {"margin", required_argument, 0, 'G'},
+        {"margin", required_argument, 0, 'G'}, {"weighting", required_argument, 0, 'W'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     newstag_train_options opt;
     const char *out = NULL;
@@ -115,6 +116,15 @@ int cmd_train(int argc, char **argv)
         case 'A': opt.augment = 0; break;
         case 'O': opt.oov_norm = 0; break;
         case 'X': bad = parse_uint(optarg, &opt.hash_buckets, 1, 1000000, "hash"); break;
+        case 'W':
+            opt.binary_tf = strncmp(optarg, "binary", 6) == 0;
+            opt.no_idf = strstr(optarg, "-idf") == NULL;
+            if (strcmp(optarg, "logtf-idf") && strcmp(optarg, "logtf") &&
+                strcmp(optarg, "binary-idf") && strcmp(optarg, "binary")) {
+                cli_error("--weighting takes logtf-idf, logtf, binary-idf or binary");
+                bad = -1;
+            }
+            break;
         case 'G': {
             char *end;
             opt.target_margin = strtof(optarg, &end);

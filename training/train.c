@@ -260,15 +260,14 @@ static int build_hashed(trainer *t, const newstag_dataset *train,
     }
     nt_grams_free(&g);
     for (k = 0; k < B; k++) {
-        t->vocab.idf[k] = (float)(log((1.0 + N) / (1.0 + df[k])) + 1.0);
+        t->vocab.idf[k] = t->opt->no_idf ? 1.0f : (float)(log((1.0 + N) / (1.0 + df[k])) + 1.0);
         snprintf(name, sizeof name, "#%zu", k);
         if (!(t->gram_texts[k] = strdup(name))) {
             free(df);
             return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
         }
     }
-    if (t->opt->oov_norm)
-        t->vocab.oov_idf = 0;   /* every n-gram has an input: nothing is unknown */
+    t->vocab.binary_tf = t->opt->binary_tf;   /* every n-gram has an input */
     free(df);
     return i == N ? 0 : nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
 }
@@ -305,10 +304,12 @@ static int build_vocab(trainer *t, const newstag_dataset *train,
     if (nt_vocab_init(&t->vocab, kept) < 0)
         goto oom;
     for (i = 0; i < kept; i++)
-        nt_vocab_add(&t->vocab, df.e[i].h,
+        nt_vocab_add(&t->vocab, df.e[i].h, t->opt->no_idf ? 1.0f :
                      (float)(log((1.0 + N) / (1.0 + df.e[i].df)) + 1.0));
     if (t->opt->oov_norm)   /* an unknown n-gram weighs like the rarest known */
-        t->vocab.oov_idf = (float)(log((1.0 + N) / (1.0 + t->opt->min_df)) + 1.0);
+        t->vocab.oov_idf = t->opt->no_idf ? 1.0f :
+                           (float)(log((1.0 + N) / (1.0 + t->opt->min_df)) + 1.0);
+    t->vocab.binary_tf = t->opt->binary_tf;
     free(df.e);
     nt_grams_free(&g);
     /* readable n-grams for the features file */
@@ -658,6 +659,7 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
     out.gram_texts = t.gram_texts;
     out.ann = best;
     out.training_info = info;
+    out.idf_off = opt->no_idf;
     rc = nt_model_write(out_dir, &out, err);
     if (rc == 0) {
         /* read it back: checks what was written and leaves network.bin */
