@@ -434,7 +434,7 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
     json_int_t nmax = json_integer_value(json_object_get(f, "ngram_max"));
     json_int_t n = json_integer_value(json_object_get(f, "size"));
     json_t *oov = json_object_get(f, "oov_idf");
-    int i;
+    int i, w;
 
     if (!json_is_object(f) || !acc || nmax < 1 || nmax > 3 || n < 1 ||
         n > 10000000)
@@ -450,12 +450,12 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
     *oov_idf = oov ? (float)json_number_value(oov) : 0.0f;
     if (!vocab || (strcmp(vocab, "hashing") != 0 && strcmp(vocab, "document-frequency") != 0))
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown vocabulary kind");
-    for (i = 0; i < 4; i++)
-        if (weighting && strcmp(weighting, WEIGHTINGS[i]) == 0)
+    for (w = 0; w < 4; w++)
+        if (weighting && strcmp(weighting, WEIGHTINGS[w]) == 0)
             break;
-    if (i == 4)
+    if (w == 4)
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown weighting");
-    *binary_tf = i >= 2;
+    *binary_tf = w >= 2;
     *hashed = strcmp(vocab, "hashing") == 0;
     fc->accents = i;
     fc->ngram_max = (unsigned)nmax;

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "newstag.h"
+#include "internal.h"
 
 #define SMALL_CORPUS "tests/data/small.jsonl"
 
@@ -222,6 +223,45 @@ static void test_locale_independent_files(void **state)
     free(a), free(b), free(tmp);
 }
 
+/* What was trained is what is loaded: every feature setting survives the
+ * manifest (a load bug once read "accents" from the wrong variable). */
+static void test_feature_settings_round_trip(void **state)
+{
+    static const struct { int accents, binary, no_idf; unsigned ngrams; } CASES[] = {
+        {NEWSTAG_ACCENTS_BOTH, 0, 0, 2}, {NEWSTAG_ACCENTS_KEEP, 1, 1, 1},
+        {NEWSTAG_ACCENTS_STRIP, 1, 0, 3}, {NEWSTAG_ACCENTS_BOTH, 0, 1, 2},
+    };
+    char *tmp = tu_tmpdir(), *dir = path_in(tmp, "m");
+    newstag_dataset *ds = newstag_dataset_new();
+    newstag_error err;
+    size_t i;
+
+    (void)state;
+    assert_int_equal(newstag_dataset_read_file(ds, SMALL_CORPUS, &err), 0);
+    for (i = 0; i < sizeof CASES / sizeof CASES[0]; i++) {
+        newstag_train_options opt;
+        newstag_model *m;
+        int pass;
+        newstag_train_options_init(&opt);
+        opt.epochs = 2, opt.hidden = 3, opt.max_features = 300;
+        opt.accents = CASES[i].accents, opt.binary_tf = CASES[i].binary;
+        opt.no_idf = CASES[i].no_idf, opt.ngram_max = CASES[i].ngrams;
+        assert_int_equal(newstag_train(ds, NULL, &opt, dir, &err), 0);
+        for (pass = 0; pass < 2; pass++) {      /* from text, then from network.bin */
+            m = newstag_model_load(dir, &err);
+            assert_non_null(m);
+            assert_int_equal(m->features.accents, CASES[i].accents);
+            assert_int_equal(m->features.ngram_max, CASES[i].ngrams);
+            assert_int_equal(m->vocab.binary_tf, CASES[i].binary);
+            assert_true(CASES[i].no_idf ? m->vocab.idf[0] == 1.0f : m->vocab.idf[0] > 1.0f);
+            newstag_model_free(m);
+        }
+    }
+    newstag_dataset_free(ds);
+    tu_rmtree(tmp);
+    free(dir), free(tmp);
+}
+
 static void test_deterministic_training(void **state)
 {
     char *tmp = tu_tmpdir(), *a = path_in(tmp, "a"), *b = path_in(tmp, "b"),
@@ -368,7 +408,7 @@ static void test_binary_image_cache(void **state)
     img = tu_read_file(bin, &len);
     assert_non_null(img);
     assert_true(len > 1000);
-    assert_memory_equal(img, "NTIMAGE1", 8);
+    assert_memory_equal(img, "NTIMAGE", 7);
     scores_of_model(m, after);           /* fast path */
     assert_memory_equal(before, after, sizeof before);
     orig = malloc(len);
@@ -426,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_accent_free_same_labels),
         cmocka_unit_test(test_sparse_forward_equals_fann_run),
         cmocka_unit_test(test_locale_independent_files),
+        cmocka_unit_test(test_feature_settings_round_trip),
         cmocka_unit_test(test_deterministic_training),
         cmocka_unit_test(test_damaged_models_refused),
         cmocka_unit_test(test_binary_image_cache),
