@@ -61,6 +61,20 @@ static int fsync_path(const char *path, int directory)
     return rc;
 }
 
+/* Flush, fsync and close f; any failure (a full disk, say) is an error.
+ * `ok` is zero when writing already failed. */
+static int close_durably(FILE *f, int ok, const char *path, newstag_error *err)
+{
+    if (!ok || fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
+        int e = errno;
+        fclose(f);
+        return nt_fail(err, NEWSTAG_ERR_IO, "%s: %s", path, strerror(e));
+    }
+    if (fclose(f) != 0)
+        return nt_fail(err, NEWSTAG_ERR_IO, "%s: %s", path, strerror(errno));
+    return 0;
+}
+
 /* Write a whole buffer to path and make it durable. */
 static int write_file(const char *path, const char *data, size_t len,
                       newstag_error *err)
@@ -69,15 +83,7 @@ static int write_file(const char *path, const char *data, size_t len,
 
     if (!f)
         return nt_fail(err, NEWSTAG_ERR_IO, "%s: %s", path, strerror(errno));
-    if (fwrite(data, 1, len, f) != len || fflush(f) != 0 ||
-        fsync(fileno(f)) != 0) {
-        int e = errno;
-        fclose(f);
-        return nt_fail(err, NEWSTAG_ERR_IO, "%s: %s", path, strerror(e));
-    }
-    if (fclose(f) != 0)
-        return nt_fail(err, NEWSTAG_ERR_IO, "%s: %s", path, strerror(errno));
-    return 0;
+    return close_durably(f, fwrite(data, 1, len, f) == len, path, err);
 }
 
 static char *read_file(const char *path, size_t max, size_t *len,
@@ -142,14 +148,7 @@ static int write_features(const char *path, const nt_model_out *m,
     fprintf(f, "# newstag features: idf<TAB>namespace:n-gram\n");
     for (i = 0; i < m->vocab->size; i++)
         fprintf(f, "%.9g\t%s\n", (double)m->vocab->idf[i], m->gram_texts[i]);
-    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-        int e = errno;
-        fclose(f);
-        return nt_fail(err, NEWSTAG_ERR_IO, "%s: %s", path, strerror(e));
-    }
-    if (fclose(f) != 0)
-        return nt_fail(err, NEWSTAG_ERR_IO, "%s: %s", path, strerror(errno));
-    return 0;
+    return close_durably(f, 1, path, err);
 }
 
 static json_t *file_entry(const char *path, newstag_error *err)

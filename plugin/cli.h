@@ -28,6 +28,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Locate and load the model (-m, $NEWSTAG_MODEL, installed, source tree).
  * On failure prints why and returns NULL; *code gets the exit code. */
 newstag_model *cli_load_model(const char *path, int *code);
+/* Parse a threshold in [0, 1]; prints why and returns -1 when it is not. */
+int cli_parse_threshold(const char *s, double *out);
 /* Exit code for a library error. */
 int cli_exit_code(const newstag_error *err);
 

@@ -189,11 +189,8 @@ int cmd_classify(int argc, char **argv)
         case 'f': fields = optarg; break;
         case 'k': key = optarg; break;
         case 't':
-            threshold = strtod(optarg, &end);
-            if (*end || !(threshold >= 0 && threshold <= 1)) {
-                cli_error("--threshold takes a number between 0 and 1");
+            if (cli_parse_threshold(optarg, &threshold) < 0)
                 return EX_USAGE;
-            }
             break;
         case 'K': keep = optarg; break;
         case 'D': drop = optarg; break;

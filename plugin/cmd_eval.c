@@ -75,7 +75,6 @@ int cmd_eval(int argc, char **argv)
     const char *model_path = NULL;
     int c, as_json = 0, code = 0, i;
     double threshold = -1;
-    char *end;
     newstag_model *model;
     newstag_dataset *ds;
     newstag_eval_result res;
@@ -87,11 +86,8 @@ int cmd_eval(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 'j': as_json = 1; break;
         case 't':
-            threshold = strtod(optarg, &end);
-            if (*end || !(threshold >= 0 && threshold <= 1)) {
-                cli_error("--threshold takes a number between 0 and 1");
+            if (cli_parse_threshold(optarg, &threshold) < 0)
                 return EX_USAGE;
-            }
             break;
         case 'h': help(); return 0;
         default: return EX_USAGE;

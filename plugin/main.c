@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -39,6 +40,19 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int cli_parse_threshold(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+
+    if (*end || !*s || !(v >= 0 && v <= 1)) {
+        cli_error("--threshold takes a number between 0 and 1");
+        return -1;
+    }
+    *out = v;
+    return 0;
 }
 
 int cli_exit_code(const newstag_error *err)
