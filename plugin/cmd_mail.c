@@ -114,7 +114,7 @@ static int add_score_fields(nt_buf *f, const newstag_model *m, const float *s)
     rc |= nt_buf_addstr(f, "\nX-Newstag-Scores:");
     for (l = 0; l < L; l++) {
         long v = lrintf(s[l] * 100.0f);
-        snprintf(num, sizeof num, "%s%ld.%02ld", v >= 100 ? "" : "", v / 100, v % 100);
+        snprintf(num, sizeof num, "%ld.%02ld", v / 100, v % 100);
         rc |= nt_buf_addstr(f, l ? "; " : " ");
         rc |= nt_buf_addstr(f, newstag_model_label(m, l));
         rc |= nt_buf_add(f, "=", 1);
