@@ -280,38 +280,39 @@ static void test_large_attachment(void **state)
     free(topics), free(r.out), free(buf);
 }
 
-static void test_hostile_messages_pass_through(void **state)
+/* The message comes back whole (plus our fields) and the filter exits 0. */
+static void assert_passes_through(const char *msg, size_t len)
 {
-    char *buf = NULL, *topics, part[200];
-    size_t len = 0, cap = 0, i;
-    result r;
+    result r = run_mail(msg, len, NULL);
 
-    (void)state;
-    /* no header/body separator */
-    APPEND("Subject: hello\nX-Newstag-Topics: forged\nthis is not a header line\nmore\n");
-    r = run_mail(buf, len, NULL);
     assert_int_equal(r.rc, 0);
-    free(check_passthrough(buf, len, &r));
+    free(check_passthrough(msg, len, &r));
     assert_null(strstr(r.out, "forged"));
     free(r.out);
+}
+
+static void test_hostile_messages_pass_through(void **state)
+{
+    char *buf = NULL, part[200];
+    size_t len = 0, cap = 0, i;
+
+    (void)state;
+    /* no header/body separator, with a forged field */
+    APPEND("Subject: hello\nX-Newstag-Topics: forged\nthis is not a header line\nmore\n");
+    assert_passes_through(buf, len);
     /* pure binary */
-    len = 0;
-    for (i = 0; i < 5000; i++) {
+    for (len = 0, i = 0; i < 5000; i++) {
         char c = (char)(i * 131 + 7);
         append(&buf, &len, &cap, &c, 1);
     }
-    r = run_mail(buf, len, NULL);
-    assert_int_equal(r.rc, 0);
-    free(check_passthrough(buf, len, &r)), free(r.out);
+    assert_passes_through(buf, len);
     /* a 2 MB header line */
     len = 0;
     APPEND("Subject: ");
     for (i = 0; i < 2 * 1024 * 1024 / 8; i++)
         APPEND("bau cu ");
     APPEND("\n\nbody\n");
-    r = run_mail(buf, len, NULL);
-    assert_int_equal(r.rc, 0);
-    free(check_passthrough(buf, len, &r)), free(r.out);
+    assert_passes_through(buf, len);
     /* 5,000 MIME parts */
     len = 0;
     APPEND("Subject: parts\nContent-Type: multipart/mixed; boundary=x\n\n");
@@ -320,9 +321,7 @@ static void test_hostile_messages_pass_through(void **state)
         APPEND(part);
     }
     APPEND("--x--\n");
-    r = run_mail(buf, len, NULL);
-    assert_int_equal(r.rc, 0);
-    free(check_passthrough(buf, len, &r)), free(r.out);
+    assert_passes_through(buf, len);
     /* 2,000 nested multiparts */
     len = 0;
     APPEND("Subject: nested\n");
@@ -331,9 +330,7 @@ static void test_hostile_messages_pass_through(void **state)
         APPEND(part);
     }
     APPEND("Content-Type: text/plain\n\ndeep\n");
-    r = run_mail(buf, len, NULL);
-    assert_int_equal(r.rc, 0);
-    free(check_passthrough(buf, len, &r)), free(r.out);
+    assert_passes_through(buf, len);
     /* truncated base64 and QP, unknown charset */
     len = 0;
     APPEND("Subject: =?x-unknown-charset?Q?bad=ZZ?= =?UTF-8?B?4bq=\n"
@@ -342,10 +339,8 @@ static void test_hostile_messages_pass_through(void **state)
            "Content-Transfer-Encoding: base64\n\nSOG7mWkgxJHhu5Nu\n--t\n"
            "Content-Type: text/plain; charset=iso-8859-1\n"
            "Content-Transfer-Encoding: quoted-printable\n\nabc=\n=4");
-    r = run_mail(buf, len, NULL);
-    assert_int_equal(r.rc, 0);
-    topics = check_passthrough(buf, len, &r);
-    free(topics), free(r.out), free(buf);
+    assert_passes_through(buf, len);
+    free(buf);
 }
 
 /* A real MDA: procmail runs `newstag mail` as a filter, then files by topic. */
