@@ -335,6 +335,29 @@ static void test_parallel_pipe_is_byte_identical(void **state)
     free(one), free(many);
 }
 
+/* The same across "hosts": parallel's --sshlogin path, with tests/fake-ssh
+ * standing in for ssh (it runs the remote command here, through a shell,
+ * as sshd would), two hosts with two job slots each. */
+static void test_parallel_sshlogin_is_byte_identical(void **state)
+{
+    char cmd[2048], *one, *many, *abs_cli = realpath(cli, NULL),
+         *abs_model = realpath(tu_model(), NULL), *ssh = realpath("tests/fake-ssh", NULL);
+    size_t one_len, many_len;
+
+    (void)state;
+    assert_non_null(abs_cli), assert_non_null(abs_model), assert_non_null(ssh);
+    snprintf(cmd, sizeof cmd, "%s classify -m %s", abs_cli, abs_model);
+    assert_int_equal(tu_run(cmd, "tests/data/small.jsonl", &one, &one_len, NULL), 0);
+    snprintf(cmd, sizeof cmd,
+             "parallel --pipe -k --block 20k --ssh %s --sshlogin 2/host-a,2/host-b "
+             "'%s classify -m %s'", ssh, abs_cli, abs_model);
+    assert_int_equal(tu_run(cmd, "tests/data/small.jsonl", &many, &many_len, NULL), 0);
+    assert_true(one_len > 50000);
+    assert_int_equal(one_len, many_len);
+    assert_memory_equal(one, many, one_len);
+    free(one), free(many), free(abs_cli), free(abs_model), free(ssh);
+}
+
 /* A reader that goes away early: quiet, prompt, no signal death. */
 static void test_closed_pipe_quiet_exit(void **state)
 {
@@ -362,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_lockstep_subprocess),
         cmocka_unit_test(test_rsyslog_mmexternal),
         cmocka_unit_test(test_parallel_pipe_is_byte_identical),
+        cmocka_unit_test(test_parallel_sshlogin_is_byte_identical),
         cmocka_unit_test(test_closed_pipe_quiet_exit),
     };
     return cmocka_run_group_tests_name("cli", tests, setup, teardown);
