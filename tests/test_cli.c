@@ -335,6 +335,28 @@ static void test_parallel_pipe_is_byte_identical(void **state)
     free(one), free(many);
 }
 
+/* A training run killed at any moment leaves a model that loads: the old
+ * one, or (if the swap already happened) the new one, never a mix. */
+static void test_killed_training_keeps_a_model(void **state)
+{
+    char cmd[2048], *out;
+    int i;
+
+    (void)state;
+    snprintf(cmd, sizeof cmd, "%s train -o %s/k --epochs 3 --hidden 4 --features 300 "
+             "tests/data/small.jsonl", cli, tmp);
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL, NULL), 0);
+    for (i = 1; i <= 4; i++) {
+        snprintf(cmd, sizeof cmd,
+                 "%s train -o %s/k --seed %d --epochs 40 --hidden 8 --features 800 "
+                 "tests/data/small.jsonl & pid=$!; sleep 0.%d; kill -9 $pid; wait $pid; "
+                 "%s info -m %s/k --json", cli, tmp, i + 1, i * 2, cli, tmp);
+        assert_int_equal(tu_run(cmd, NULL, &out, NULL, NULL), 0);
+        assert_non_null(strstr(out, "\"format\":\"newstag-model\""));
+        free(out);
+    }
+}
+
 /* The same across "hosts": parallel's --sshlogin path, with tests/fake-ssh
  * standing in for ssh (it runs the remote command here, through a shell,
  * as sshd would), two hosts with two job slots each. */
@@ -384,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_train_eval_info_round_trip),
         cmocka_unit_test(test_lockstep_subprocess),
         cmocka_unit_test(test_rsyslog_mmexternal),
+        cmocka_unit_test(test_killed_training_keeps_a_model),
         cmocka_unit_test(test_parallel_pipe_is_byte_identical),
         cmocka_unit_test(test_parallel_sshlogin_is_byte_identical),
         cmocka_unit_test(test_closed_pipe_quiet_exit),
