@@ -313,7 +313,7 @@ int nt_filter_line(const nt_filter *f, newstag_ctx *ctx, const char *line,
     if (input_truncated)
         return error_line(out, "line too long; it was skipped", lineno, line, len,
                           1) < 0 ? NT_LINE_NOMEM : NT_LINE_OUTPUT;
-    obj = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
+    obj = json_loadb(line, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!obj || !json_is_object(obj)) {
         if (obj)
             snprintf(msg, sizeof msg, "expected a JSON object, got %s",

@@ -233,7 +233,7 @@ static char *plugin_process(void *handle, const char *json, size_t len,
                            json[start] == '\n' || json[start] == '\r'))
         start++;
     if (start < len && json[start] == '[')
-        arr = json_loadb(json, len, 0, NULL);
+        arr = json_loadb(json, len, JSON_ALLOW_NUL, NULL);
     if (json_is_array(arr))
         rc = process_array(h, n->ctx, arr, &out);
     else

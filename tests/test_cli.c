@@ -73,6 +73,7 @@ static const char BAD_INPUT[] =
     "{\"id\":\"e\",\"title\":\"Cử tri đi bầu cử đại biểu Quốc hội\"}\r\n"
     "{\"id\":\"f\" , \"z\":null, \"a\":[] ,\"title\":\"Bóng đá\"}   \n"
     "{\"t\":\"x\\\xe1\xba\xa1\"}\n"   /* fuzzer: error text quoting half a character */
+    "{\"title\":\"C\\u1eed tri \\u0000 \\u0111i b\\u1ea7u c\\u1eed\"}\n"  /* valid, with \u0000 */
     "{\"id\":\"last\",\"title\":\"no newline at the end\"}";
 
 static void test_classify_line_contract(void **state)
@@ -81,7 +82,7 @@ static void test_classify_line_contract(void **state)
     char *out, *err, cmd[1024], *lines[64];
     size_t n, i;
     int rc;
-    static const int IS_ERROR[] = {0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0};
+    static const int IS_ERROR[] = {0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0};
 
     (void)state;
     snprintf(cmd, sizeof cmd, "%s classify -m %s", cli, tu_model());
@@ -89,10 +90,10 @@ static void test_classify_line_contract(void **state)
     assert_int_equal(rc, 0);
     assert_string_equal(err, "");        /* nothing on stderr per item */
     n = split_lines(out, lines, 64);
-    assert_int_equal(n, 15);             /* one output line per input line */
+    assert_int_equal(n, 16);             /* one output line per input line */
     for (i = 0; i < n; i++) {
         json_error_t jerr;
-        json_t *o = json_loads(lines[i], 0, &jerr);
+        json_t *o = json_loads(lines[i], JSON_ALLOW_NUL, &jerr);
         if (!o)
             fail_msg("output line %zu is not JSON: %s", i + 1, lines[i]);
         assert_true(json_is_object(o));
@@ -122,7 +123,8 @@ static void test_classify_line_contract(void **state)
     assert_non_null(strstr(lines[11], "\"labels\":[\"elections\"]"));
     assert_prefix(lines[12], "{\"id\":\"f\" , \"z\":null, \"a\":[] ,\"title\":\"Bóng đá\",\"topics\":");
     assert_prefix(lines[13], "{\"error\":\"invalid JSON");   /* fuzzer-found */
-    assert_prefix(lines[14], "{\"id\":\"last\"");
+    assert_non_null(strstr(lines[14], "\"labels\":[\"elections\"]"));  /* text after \u0000 read */
+    assert_prefix(lines[15], "{\"id\":\"last\"");
     free(out), free(err), free(in);
 }
 

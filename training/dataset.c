@@ -146,6 +146,9 @@ char *nt_item_text(json_t *obj, const char *const *fields, size_t nfields)
             if (len)
                 out[len++] = '\n';
             memcpy(out + len, json_string_value(v), n);
+            for (size_t k = len; k < len + n; k++)
+                if (out[k] == '\0')
+                    out[k] = ' ';        /* "\u0000" in JSON: a separator */
             len += n;
         }
     }
@@ -157,7 +160,7 @@ static int parse_json_line(newstag_dataset *ds, const char *line, size_t n,
                            const char *where, newstag_error *err)
 {
     json_error_t jerr;
-    json_t *obj = json_loadb(line, n, 0, &jerr), *labels, *v;
+    json_t *obj = json_loadb(line, n, JSON_ALLOW_NUL, &jerr), *labels, *v;
     uint64_t mask = 0;
     size_t i;
     char *text;
