@@ -42,7 +42,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TESTS   := $(TEST_NAMES:%=$(BUILD)/tests/%)
 
-.PHONY: all deps test check test-plain test-asan test-tsan fuzz demo model install uninstall clean bench
+.PHONY: all deps test check test-plain test-asan test-tsan test-valgrind fuzz demo model install uninstall clean bench
 
 all: $(BUILD)/libnewstag.a $(BUILD)/libnewstag.so $(BUILD)/newstag \
      $(BUILD)/newstag_filter.so $(BUILD)/plugin-host
@@ -92,9 +92,10 @@ deps:
 # The whole suite, plain and under AddressSanitizer + UBSan.
 test: deps
 	$(MAKE) test-plain
+	$(MAKE) test-valgrind
 	$(MAKE) test-asan
 	$(MAKE) test-tsan
-	@cat build/test-summary build/asan/test-summary build/tsan/test-summary | \
+	@cat build/test-summary build/valgrind-summary build/asan/test-summary build/tsan/test-summary | \
 	    awk '{p+=$$1; f+=$$2} END {print "tests: " p " passed, " f " failed"; exit f > 0}' 
 
 check: test
@@ -104,6 +105,10 @@ test-plain: all $(TESTS)
 
 test-asan:
 	$(MAKE) BUILD=build/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" test-plain
+
+# The command's paths under valgrind memcheck (plain build).
+test-valgrind: all
+	@sh tests/valgrind-cli.sh $(BUILD)
 
 # The plugin's threads under ThreadSanitizer.
 test-tsan:

@@ -1,0 +1,34 @@
+#!/bin/sh
+# valgrind memcheck over the CLI paths: classify, mail, eval, info (model
+# read from text and from network.bin), normalize and a small training run.
+# Writes "passed failed 0" to BUILD/valgrind-summary.
+# Usage: tests/valgrind-cli.sh BUILD_DIR
+set -u
+build=${1:-build}
+cli=$build/newstag
+tmp=$(mktemp -d /tmp/newstag-valgrind-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+head -40 tests/data/small.jsonl > "$tmp/items.jsonl"
+cp -r model/default "$tmp/model" && rm -f "$tmp/model/network.bin"
+passed=0 failed=0
+run() {
+    name=$1; shift
+    if valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+        -q "$@" > "$tmp/out" 2> "$tmp/err" < "$tmp/stdin"; then
+        passed=$((passed + 1)); echo "[       OK ] valgrind $name"
+    else
+        failed=$((failed + 1)); echo "[  FAILED  ] valgrind $name"; cat "$tmp/err"
+    fi
+}
+cp "$tmp/items.jsonl" "$tmp/stdin"
+run "info, model read from text" "$cli" info -m "$tmp/model"
+run "info, model mapped" "$cli" info -m "$tmp/model"
+run classify "$cli" classify -m "$tmp/model"
+run eval "$cli" eval -m "$tmp/model" "$tmp/items.jsonl"
+run normalize "$cli" normalize
+run train "$cli" train -o "$tmp/trained" --epochs 2 --hidden 3 --features 200 "$tmp/items.jsonl"
+printf 'Subject: =?UTF-8?B?VGh1IG5nw6JuIHPDoWNo?=\nContent-Type: text/plain; charset=utf-8\n\nbody\n' > "$tmp/stdin"
+run mail "$cli" mail -m "$tmp/model"
+echo "$passed $failed 0" > "$build/valgrind-summary"
+echo "valgrind: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
