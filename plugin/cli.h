@@ -30,6 +30,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 newstag_model *cli_load_model(const char *path, int *code);
 /* Parse a threshold in [0, 1]; prints why and returns -1 when it is not. */
 int cli_parse_threshold(const char *s, double *out);
+/* Flush stdout at the end of a command: 0, or EX_IOERR with a message. */
+int cli_flush_stdout(void);
 /* Exit code for a library error. */
 int cli_exit_code(const newstag_error *err);
 

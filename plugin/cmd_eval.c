@@ -117,10 +117,8 @@ int cmd_eval(int argc, char **argv)
             code = print_json(&res) < 0 ? EX_OSERR : 0;
         else
             print_table(&res);
-        if (fflush(stdout) != 0) {
-            cli_error("cannot write output");
-            code = EX_IOERR;
-        }
+        if (code == 0)
+            code = cli_flush_stdout();
     }
     newstag_dataset_free(ds);
     newstag_model_free(model);

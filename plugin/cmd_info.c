@@ -66,7 +66,7 @@ int cmd_info(int argc, char **argv)
         json_decref(root);
     }
     newstag_model_free(model);
-    return fflush(stdout) == 0 ? 0 : EX_IOERR;
+    return cli_flush_stdout();
 }
 
 int cmd_normalize(int argc, char **argv)
@@ -92,5 +92,5 @@ int cmd_normalize(int argc, char **argv)
         free(out);
     }
     free(line);
-    return fflush(stdout) == 0 ? 0 : EX_IOERR;
+    return cli_flush_stdout();
 }

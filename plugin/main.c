@@ -1,6 +1,7 @@
 /*
  * main.c - the `newstag` command: a table of subcommands.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,14 @@ void cli_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+int cli_flush_stdout(void)
+{
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    cli_error("cannot write output: %s", strerror(errno));
+    return EX_IOERR;
 }
 
 int cli_parse_threshold(const char *s, double *out)

@@ -337,6 +337,84 @@ static void test_parallel_pipe_is_byte_identical(void **state)
     free(one), free(many);
 }
 
+/* Hostile lines: every one answered, the good ones after them classified. */
+static void test_hostile_stream(void **state)
+{
+    char path[600], cmd[1200], *out;
+    size_t out_len = 0, i, lines = 0, want = 0;
+    FILE *f;
+    uint64_t rng = 42;
+
+    (void)state;
+    snprintf(path, sizeof path, "%s/hostile.jsonl", tmp);
+    assert_non_null(f = fopen(path, "wb"));
+#define GOOD() (fputs("{\"title\":\"Cử tri đi bầu cử đại biểu Quốc hội\"}\n", f), want++)
+    GOOD();
+    fputs("{\"title\":\"", f);                     /* one 30 MB line */
+    for (i = 0; i < 3000000; i++)
+        fputs("ngân sách ", f);
+    fputs("\"}\n", f), want++;
+    GOOD();
+    for (i = 0; i < 200000; i++) fputc('[', f);      /* 200,000 deep */
+    for (i = 0; i < 200000; i++) fputc(']', f);
+    fputc('\n', f), want++;
+    for (i = 0; i < 200000; i++) fputs("{\"a\":", f);
+    fputc('1', f);
+    for (i = 0; i < 200000; i++) fputc('}', f);
+    fputc('\n', f), want++;
+    GOOD();
+    {
+        static const char NULS[] = "\0\0{\"title\":\"a\0b\"}\0\n";     /* raw NUL bytes */
+        fwrite(NULS, 1, sizeof NULS - 1, f), want++;
+    }
+    fputs("{\"title\":\"dup\",\"title\":\"Bầu cử\"}\nnull\ntrue\n-3.5e7\n\"str\"\n[1,2]\n"
+          "{\"title\":{\"a\":1}}\n{\"title\":[\"x\"]}\n", f), want += 8;
+    for (i = 0; i < 50; i++) {                        /* random binary lines */
+        size_t k, n = 1 + (size_t)(rng % 300);
+        for (k = 0; k < n; k++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            char c = (char)(rng >> 56);
+            fputc(c == '\n' ? ' ' : c, f);
+        }
+        fputc('\n', f), want++;
+    }
+    for (i = 0; i < 200000; i++)                      /* 200,000 small lines */
+        fputs("{\"t\":1}\n", f), want++;
+    GOOD();
+#undef GOOD
+    assert_int_equal(fclose(f), 0);
+    snprintf(cmd, sizeof cmd, "%s classify -m %s < %s", cli, tu_model(), path);
+    assert_int_equal(tu_run(cmd, NULL, &out, &out_len, NULL), 0);
+    for (i = 0; i < out_len; i++)
+        lines += out[i] == '\n';
+    assert_int_equal(lines, want);
+    /* the good lines (first, third, sixth and last) were classified */
+    assert_prefix(out, "{\"title\":\"Cử tri đi bầu cử đại biểu Quốc hội\",\"topics\":{\"labels\":[\"elections\"]");
+    assert_non_null(strstr(out + out_len - 200, "\"labels\":[\"elections\"]"));
+    assert_non_null(strstr(out, "maximum parsing depth"));
+    free(out);
+}
+
+/* A full disk: a clear message and a non-zero exit, never a quiet success. */
+static void test_write_errors(void **state)
+{
+    static const char *const CMDS[] = {
+        "classify -m %s < tests/data/small.jsonl", "eval -m %s tests/data/small.jsonl",
+        "info -m %s", "mail -m %s < tests/data/small.jsonl",
+    };
+    char fmt[1024], cmd[1600], *err;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof CMDS / sizeof CMDS[0]; i++) {
+        snprintf(fmt, sizeof fmt, "%s %s > /dev/full", cli, CMDS[i]);
+        snprintf(cmd, sizeof cmd, fmt, tu_model());
+        assert_int_equal(tu_run(cmd, NULL, NULL, NULL, &err), 74);
+        assert_non_null(strstr(err, "No space left on device"));
+        free(err);
+    }
+}
+
 /* A training run killed at any moment leaves a model that loads: the old
  * one, or (if the swap already happened) the new one, never a mix. */
 static void test_killed_training_keeps_a_model(void **state)
@@ -408,6 +486,8 @@ int main(void)
         cmocka_unit_test(test_train_eval_info_round_trip),
         cmocka_unit_test(test_lockstep_subprocess),
         cmocka_unit_test(test_rsyslog_mmexternal),
+        cmocka_unit_test(test_hostile_stream),
+        cmocka_unit_test(test_write_errors),
         cmocka_unit_test(test_killed_training_keeps_a_model),
         cmocka_unit_test(test_parallel_pipe_is_byte_identical),
         cmocka_unit_test(test_parallel_sshlogin_is_byte_identical),
