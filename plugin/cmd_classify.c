@@ -139,6 +139,8 @@ static int run(nt_filter *f, size_t max_line)
         lineno++;
         if (n > 0 && s[n - 1] == '\r')
             n--;
+        if (lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0)
+            s += 3, n -= 3;              /* a UTF-8 byte order mark */
         out.n = 0;
         got = nt_filter_line(f, ctx, s, n, lineno, too_long, &out);
         if (got == NT_LINE_NOMEM) {

@@ -161,6 +161,22 @@ static void test_keep_drop_threshold_key(void **state)
     free(in);
 }
 
+/* Files saved by Windows tools start with a UTF-8 byte order mark. */
+static void test_byte_order_mark(void **state)
+{
+    static const char IN[] = "\xef\xbb\xbf{\"title\":\"Cử tri đi bầu cử đại biểu Quốc hội\"}\n";
+    char *in = input_file("bom.jsonl", IN, sizeof IN - 1), *out, cmd[1024];
+
+    (void)state;
+    snprintf(cmd, sizeof cmd, "%s classify -m %s", cli, tu_model());
+    assert_int_equal(tu_run(cmd, in, &out, NULL, NULL), 0);
+    assert_prefix(out, "{\"title\":\"Cử tri đi bầu cử đại biểu Quốc hội\",\"topics\":{\"labels\":[\"elections\"]");
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s eval -m %s --json %s", cli, tu_model(), in);
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL, NULL), 65);   /* read, but no "labels" */
+    free(in);
+}
+
 static void test_existing_key_and_tabs(void **state)
 {
     static const char IN[] =
@@ -480,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify_line_contract),
         cmocka_unit_test(test_keep_drop_threshold_key),
+        cmocka_unit_test(test_byte_order_mark),
         cmocka_unit_test(test_existing_key_and_tabs),
         cmocka_unit_test(test_rsyslog_format),
         cmocka_unit_test(test_usage_and_model_errors),

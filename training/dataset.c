@@ -243,6 +243,10 @@ int newstag_dataset_read_file(newstag_dataset *ds, const char *path,
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
+        if (lineno == 1 && n >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+            memmove(line, line + 3, (size_t)n - 2);   /* a UTF-8 byte order mark */
+            n -= 3;
+        }
         if (n == 0)
             continue;
         snprintf(where, sizeof where, "%s:%zu", path, lineno);
