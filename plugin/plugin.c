@@ -8,10 +8,12 @@
  * of threads can call process() on one handle; the lock is held only to
  * take or return a context, never while classifying.
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -114,6 +116,30 @@ static void plugin_close(void *handle)
     free(h);
 }
 
+/* No model configured: the usual places, then the source tree this shared
+ * object was built in (<tree>/build/newstag_filter.so -> <tree>/model/default). */
+static int locate_model(const char *configured, char *out, size_t outlen)
+{
+    Dl_info info;
+    char dir[4096], *slash;
+    int up;
+
+    if (newstag_model_locate(configured, out, outlen) == 0)
+        return 0;
+    if (!dladdr((void *)locate_model, &info) || !info.dli_fname ||
+        snprintf(dir, sizeof dir, "%s", info.dli_fname) >= (int)sizeof dir)
+        return -1;
+    for (up = 0; up < 3 && (slash = strrchr(dir, '/')) != NULL; up++) {
+        *slash = '\0';
+        if (snprintf(out, outlen, "%s/model/default/manifest.json", dir) < (int)outlen &&
+            access(out, R_OK) == 0) {
+            snprintf(out, outlen, "%s/model/default", dir);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static void *plugin_open(const char *config_json, char *err, size_t errlen)
 {
     json_error_t jerr;
@@ -134,7 +160,7 @@ static void *plugin_open(const char *config_json, char *err, size_t errlen)
         json_decref(cfg);
         return NULL;
     }
-    if (newstag_model_locate(json_string_value(model), path, sizeof path) < 0) {
+    if (locate_model(json_string_value(model), path, sizeof path) < 0) {
         set_err(err, errlen, "no model found: set \"model\" or NEWSTAG_MODEL");
         json_decref(cfg);
         return NULL;

@@ -129,6 +129,36 @@ static void test_threads_match_cli_under_comma_locale(void **state)
     setlocale(LC_ALL, "C");
 }
 
+/* "{}" finds the model next to the plugin's own source tree, whatever the
+ * host's location and working directory: a copy of the example host in
+ * /tmp, run from /, loads build/newstag_filter.so and classifies. */
+static void test_default_model_from_any_directory(void **state)
+{
+    char *dir = tu_tmpdir(), cmd[2048], *out, *so_path, *host;
+
+    (void)state;
+    so_path = realpath("build/newstag_filter.so", NULL);
+    host = realpath("build/plugin-host", NULL);
+    if (strcmp(tu_build_dir(), "build") != 0) {   /* the sanitizer builds */
+        char p[600];
+        free(so_path), free(host);
+        snprintf(p, sizeof p, "%s/newstag_filter.so", tu_build_dir());
+        so_path = realpath(p, NULL);
+        snprintf(p, sizeof p, "%s/plugin-host", tu_build_dir());
+        host = realpath(p, NULL);
+    }
+    assert_non_null(so_path), assert_non_null(host);
+    snprintf(cmd, sizeof cmd,
+             "cp %s %s/host && cd / && unset NEWSTAG_MODEL && "
+             "echo '{\"title\":\"Cử tri đi bầu cử đại biểu Quốc hội\"}' | %s/host %s '{}'",
+             host, dir, dir, so_path);
+    assert_int_equal(tu_run(cmd, NULL, &out, NULL, NULL), 0);
+    assert_non_null(strstr(out, "\"labels\":[\"elections\"]"));
+    free(out), free(so_path), free(host);
+    tu_rmtree(dir);
+    free(dir);
+}
+
 static void test_arrays_errors_and_config(void **state)
 {
     char err[256], cfg[600];
@@ -171,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_one_exported_symbol),
         cmocka_unit_test(test_threads_match_cli_under_comma_locale),
         cmocka_unit_test(test_arrays_errors_and_config),
+        cmocka_unit_test(test_default_model_from_any_directory),
     };
     return cmocka_run_group_tests_name("plugin", tests, setup, teardown);
 }
