@@ -4,6 +4,7 @@
 # labels newstag put into $!topics. Usage: tests/rsyslog-mmexternal.sh CLI MODEL
 # Prints the output file; exits non-zero if rsyslogd did not deliver 3 lines.
 set -eu
+PATH="$PATH:/usr/sbin:/sbin"   # rsyslogd lives in sbin, which a CI PATH may lack
 cli=$(realpath "$1")
 model=$(realpath "$2")
 dir=$(mktemp -d /tmp/newstag-rsyslog-XXXXXX)
