@@ -143,6 +143,12 @@ int newstag_dataset_add(newstag_dataset *ds, const char *text,
                         newstag_error *err);
 size_t newstag_dataset_size(const newstag_dataset *ds);
 const char *newstag_dataset_text(const newstag_dataset *ds, size_t i);
+/* The label names found in the data, in order of first appearance. */
+size_t newstag_dataset_num_labels(const newstag_dataset *ds);
+const char *newstag_dataset_label(const newstag_dataset *ds, size_t l);
+/* Non-zero when item i carries the label `name`. */
+int newstag_dataset_has_label(const newstag_dataset *ds, size_t i,
+                              const char *name);
 /* SHA-256 (hex) over the items in order. */
 void newstag_dataset_checksum(const newstag_dataset *ds, char hex[65]);
 

@@ -53,6 +53,29 @@ const char *newstag_dataset_text(const newstag_dataset *ds, size_t i)
     return i < ds->n ? ds->items[i].text : NULL;
 }
 
+size_t newstag_dataset_num_labels(const newstag_dataset *ds)
+{
+    return ds->num_labels;
+}
+
+const char *newstag_dataset_label(const newstag_dataset *ds, size_t l)
+{
+    return l < ds->num_labels ? ds->labels[l] : NULL;
+}
+
+int newstag_dataset_has_label(const newstag_dataset *ds, size_t i,
+                              const char *name)
+{
+    size_t l;
+
+    if (i >= ds->n)
+        return 0;
+    for (l = 0; l < ds->num_labels; l++)
+        if (strcmp(ds->labels[l], name) == 0)
+            return (ds->items[i].labels >> l) & 1;
+    return 0;
+}
+
 /* Index of a label in the dataset's label set, adding it when new. */
 static int label_id(newstag_dataset *ds, const char *name, size_t len,
                     newstag_error *err)
