@@ -27,16 +27,16 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
               -DNEWSTAG_DATADIR='"$(DATADIR)"' $(CFLAGS)
-LIBS    := $(PKG_LIBS) -lm
+LIBS    := $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC := model/errors.c model/hash.c model/normalize.c model/features.c \
            model/network.c model/modelfile.c model/image.c model/model.c \
-           training/dataset.c training/evaluate.c training/train.c
+           training/dataset.c training/evaluate.c training/epoch.c training/train.c
 CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
            plugin/cmd_train.c plugin/cmd_eval.c plugin/cmd_info.c \
            plugin/mail.c plugin/cmd_mail.c
 PLUGIN_SRC := plugin/plugin.c plugin/filter.c
-TEST_NAMES ?= test_normalize test_model test_cli test_plugin test_mail
+TEST_NAMES ?= test_normalize test_model test_cli test_plugin test_mail test_train
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)

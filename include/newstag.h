@@ -154,6 +154,9 @@ void newstag_dataset_checksum(const newstag_dataset *ds, char hex[65]);
 
 typedef void (*newstag_progress_fn)(void *user, unsigned epoch,
                                     double train_mse, double dev_micro_f1);
+/* Something the user should know about a training run (a label with too
+ * few samples, why --init could not be used, ...): one line of text. */
+typedef void (*newstag_notice_fn)(void *user, const char *text);
 
 typedef struct newstag_train_options {
     unsigned seed;           /* deterministic for a given seed */
@@ -169,9 +172,21 @@ typedef struct newstag_train_options {
     float target_margin;     /* train towards margin and 1-margin, not 0/1 */
     int binary_tf;           /* weight presence (1) instead of 1 + ln tf */
     int no_idf;              /* do not multiply by idf */
+    int balance;             /* NEWSTAG_BALANCE_*: rare labels' items repeated */
+    const char *init_model;  /* continue from this model when compatible */
     newstag_progress_fn progress;  /* may be NULL */
     void *progress_user;
+    newstag_notice_fn notice;      /* may be NULL */
+    void *notice_user;
 } newstag_train_options;
+
+/* Class imbalance: with OVERSAMPLE, the training items of a label with
+ * fewer positives than the median label are repeated (up to 8 times) so
+ * that every label is seen about as often. */
+enum { NEWSTAG_BALANCE_NONE = 0, NEWSTAG_BALANCE_OVERSAMPLE = 1 };
+
+/* A label with fewer training items than this gets a warning (notice). */
+#define NEWSTAG_MIN_LABEL_SAMPLES 20
 
 enum { NEWSTAG_ACCENTS_KEEP = 0, NEWSTAG_ACCENTS_STRIP = 1,
        NEWSTAG_ACCENTS_BOTH = 2 };
@@ -182,6 +197,12 @@ void newstag_train_options_init(newstag_train_options *opt);
  * Train a model on `train`, choose the epoch and tune per-label thresholds on
  * `dev` (when NULL, a deterministic 15% of `train` is held out), and write it
  * atomically to `out_dir`: a crash never leaves a half-written model there.
+ *
+ * With opt->init_model, training continues from that model's network, its
+ * vocabulary and labels kept, when the data's labels are all labels of it;
+ * the parent's weights themselves compete as "epoch 0", so dev F1 never gets
+ * worse than the parent's. Otherwise a notice says why and training starts
+ * from scratch. The manifest records the lineage (parent checksums).
  */
 int newstag_train(const newstag_dataset *train, const newstag_dataset *dev,
                   const newstag_train_options *opt, const char *out_dir,

@@ -132,6 +132,8 @@ void nt_forward_sparse(const nt_weights *w, const nt_sparse *x,
 /* Locale-proof FANN file I/O (libfann formats numbers with the C locale). */
 struct fann *nt_fann_load(const char *path, newstag_error *err);
 int nt_fann_save(struct fann *ann, const char *path, newstag_error *err);
+/* Neurons in the hidden layer of a 3-layer network (bias not counted). */
+unsigned nt_fann_hidden(struct fann *ann);
 
 /* ---- model.c ----------------------------------------------------------- */
 
@@ -182,6 +184,24 @@ typedef struct nt_model_out {
 int nt_model_write(const char *dir, const nt_model_out *m, newstag_error *err);
 int nt_model_read(const char *dir, struct newstag_model *m,
                   newstag_error *err);
+/* A verified model read back for continued training (`train --init`):
+ * a writable vocabulary with the n-gram texts, and the FANN network. */
+typedef struct nt_parent {
+    size_t num_labels;
+    char labels[NEWSTAG_MAX_LABELS][NEWSTAG_LABEL_MAX];
+    nt_feature_config features;
+    nt_vocab vocab;
+    size_t num_features;
+    char **gram_texts;
+    int idf_off;
+    struct fann *ann;
+    char checksum[65];       /* the manifest's own SHA-256 */
+    void *manifest;          /* json_t*, owned */
+} nt_parent;
+
+int nt_parent_read(const char *dir, nt_parent *p, newstag_error *err);
+void nt_parent_free(nt_parent *p);
+
 /* Replace dst with the freshly written directory src, atomically. */
 int nt_dir_swap_into_place(const char *src, const char *dst,
                            newstag_error *err);

@@ -208,8 +208,7 @@ static json_t *build_manifest(const char *tmp, const nt_model_out *m,
         "norm", "l2", "oov_idf", (double)m->vocab->oov_idf, "file", FEATURES));
     json_object_set_new(root, "network", json_pack(
         "{s:s, s:i, s:i, s:i, s:s}", "file", NETWORK,
-        "inputs", (int)m->vocab->size, "hidden", (int)fann_get_total_neurons(m->ann) -
-            (int)m->vocab->size - (int)m->num_labels - 3,
+        "inputs", (int)m->vocab->size, "hidden", (int)nt_fann_hidden(m->ann),
         "outputs", (int)m->num_labels, "activation", "sigmoid"));
     json_object_set_new(root, "files", files);
     if (m->training_info)
@@ -462,8 +461,10 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
     return 0;
 }
 
+/* Read features.tsv into v; with `texts` (size entries), also keep each
+ * feature's n-gram text, as a trainer continuing from the model needs. */
 static int read_features(const char *path, size_t size, int hashed,
-                         nt_vocab *v, newstag_error *err)
+                         nt_vocab *v, char **texts, newstag_error *err)
 {
     FILE *f = fopen(path, "rb");
     char *line = NULL;
@@ -499,6 +500,10 @@ static int read_features(const char *path, size_t size, int hashed,
         }
         if (hashed)
             v->idf[count] = (float)idf;
+        if (texts && !(texts[count] = strdup(tab + 1))) {
+            nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+            goto out;
+        }
         count++;
     }
     if (count != size) {
@@ -623,7 +628,7 @@ int nt_model_read(const char *dir, struct newstag_model *m, newstag_error *err)
     memset(&m->vocab, 0, sizeof m->vocab);
     if (verify_file(dir, FEATURES, files, err) < 0 ||
         join_path(path, sizeof path, dir, FEATURES, err) < 0 ||
-        read_features(path, size, hashed, &m->vocab, err) < 0)
+        read_features(path, size, hashed, &m->vocab, NULL, err) < 0)
         goto out;
     m->vocab.oov_idf = oov_idf;
     if (!(ann = load_network(dir, files, err)) ||
@@ -654,4 +659,88 @@ out:
         freelocale(c);
     }
     return rc;
+}
+
+/* ---- a parent model for continued training ------------------------------ */
+
+static int weighting_idf_off(json_t *root)
+{
+    const char *w = json_string_value(json_object_get(
+        json_object_get(root, "features"), "weighting"));
+
+    return w && strstr(w, "-idf") == NULL;
+}
+
+int nt_parent_read(const char *dir, nt_parent *p, newstag_error *err)
+{
+    struct newstag_model lab;
+    char path[4096];
+    json_t *root, *files;
+    size_t size = 0, i;
+    float oov_idf = 0;
+    int hashed = 0, binary_tf = 0, rc = -1;
+    locale_t c = newlocale(LC_ALL_MASK, "C", (locale_t)0), old = (locale_t)0;
+
+    memset(p, 0, sizeof *p);
+    memset(&lab, 0, sizeof lab);
+    if (c)
+        old = uselocale(c);
+    if (!(root = read_manifest(dir, err)))
+        goto out;
+    p->manifest = root;
+    files = json_object_get(root, "files");
+    if (read_labels(root, &lab, err) < 0 ||
+        read_feature_config(root, &p->features, &size, &oov_idf, &hashed,
+                            &binary_tf, err) < 0)
+        goto out;
+    p->num_labels = lab.num_labels;
+    memcpy(p->labels, lab.labels, sizeof lab.labels);
+    snprintf(p->checksum, sizeof p->checksum, "%s",
+             json_string_value(json_object_get(root, "checksum")));
+    if (!(p->gram_texts = calloc(size, sizeof *p->gram_texts))) {
+        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    p->num_features = size;
+    if (verify_file(dir, FEATURES, files, err) < 0 ||
+        join_path(path, sizeof path, dir, FEATURES, err) < 0 ||
+        read_features(path, size, hashed, &p->vocab, p->gram_texts, err) < 0 ||
+        !(p->ann = load_network(dir, files, err)))
+        goto out;
+    p->vocab.oov_idf = oov_idf;
+    p->vocab.binary_tf = binary_tf;
+    p->idf_off = weighting_idf_off(root);
+    if (fann_get_num_input(p->ann) != size || fann_get_num_output(p->ann) != p->num_labels ||
+        fann_get_num_layers(p->ann) != 3) {
+        nt_fail(err, NEWSTAG_ERR_MODEL, "%s: network does not match the manifest", dir);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (c) {
+        uselocale(old);
+        freelocale(c);
+    }
+    if (rc < 0) {
+        for (i = 0; p->gram_texts && i < size; i++)
+            free(p->gram_texts[i]);
+        free(p->gram_texts);
+        p->gram_texts = NULL;
+        nt_parent_free(p);
+    }
+    return rc;
+}
+
+void nt_parent_free(nt_parent *p)
+{
+    size_t i;
+
+    for (i = 0; p->gram_texts && i < p->num_features; i++)
+        free(p->gram_texts[i]);
+    free(p->gram_texts);
+    if (p->ann)
+        fann_destroy(p->ann);
+    json_decref(p->manifest);
+    nt_vocab_free(&p->vocab);
+    memset(p, 0, sizeof *p);
 }

@@ -183,3 +183,13 @@ void nt_forward_sparse(const nt_weights *w, const nt_sparse *x,
         out[o] = fann_sigmoid(s, w->steep_output);
     }
 }
+
+unsigned nt_fann_hidden(struct fann *ann)
+{
+    unsigned layers[3];
+
+    if (fann_get_num_layers(ann) != 3)
+        return 0;
+    fann_get_layer_array(ann, layers);
+    return layers[1];
+}

@@ -33,7 +33,12 @@ static void help(void)
 "  --no-oov-norm      unknown n-grams do not weaken an item's vector\n"
 "  --hash N           feature hashing into N inputs instead of a vocabulary\n"
 "  --margin M         train towards M and 1-M instead of 0 and 1 (default 0)\n"
-"  --weighting W      logtf-idf (default), logtf, binary-idf or binary\n");
+"  --weighting W      logtf-idf (default), logtf, binary-idf or binary\n"
+"  --init MODEL       continue training from MODEL (its features, network\n"
+"                     and labels kept) when the data's labels are all its\n"
+"                     labels; otherwise say why and train from scratch\n"
+"  --balance MODE     oversample (default): repeat the items of labels rarer\n"
+"                     than the median label; none: use every item once\n");
 }
 
 static void progress(void *user, unsigned epoch, double mse, double f1)
@@ -41,6 +46,12 @@ static void progress(void *user, unsigned epoch, double mse, double f1)
     (void)user;
     fprintf(stderr, "\repoch %3u  loss %.5f  dev micro-F1 %.4f", epoch, mse, f1);
     fflush(stderr);
+}
+
+static void print_notice(void *user, const char *text)
+{
+    (void)user;
+    fprintf(stderr, "newstag: %s\n", text);
 }
 
 static int read_files(newstag_dataset *ds, char **files, int n)
@@ -80,6 +91,7 @@ int cmd_train(int argc, char **argv)
         {"accents", required_argument, 0, 'a'}, {"no-augment", no_argument, 0, 'A'},
         {"no-oov-norm", no_argument, 0, 'O'}, {"hash", required_argument, 0, 'X'},
         {"margin", required_argument, 0, 'G'}, {"weighting", required_argument, 0, 'W'},
+        {"init", required_argument, 0, 'I'}, {"balance", required_argument, 0, 'B'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     newstag_train_options opt;
     const char *out = NULL;
@@ -114,6 +126,12 @@ int cmd_train(int argc, char **argv)
             else { cli_error("--accents takes keep, strip or both"); bad = -1; }
             break;
         case 'A': opt.augment = 0; break;
+        case 'I': opt.init_model = optarg; break;
+        case 'B':
+            if (strcmp(optarg, "oversample") == 0) opt.balance = NEWSTAG_BALANCE_OVERSAMPLE;
+            else if (strcmp(optarg, "none") == 0) opt.balance = NEWSTAG_BALANCE_NONE;
+            else { cli_error("--balance takes oversample or none"); bad = -1; }
+            break;
         case 'O': opt.oov_norm = 0; break;
         case 'X': bad = parse_uint(optarg, &opt.hash_buckets, 1, 1000000, "hash"); break;
         case 'W':
@@ -146,6 +164,7 @@ int cmd_train(int argc, char **argv)
     }
     if (isatty(STDERR_FILENO))
         opt.progress = progress;
+    opt.notice = print_notice;
     train = newstag_dataset_new();
     if (ndev)
         dev = newstag_dataset_new();

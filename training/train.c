@@ -14,8 +14,15 @@
  * 4. After each epoch the dev split is scored with the same sparse forward
  *    pass classification uses; the epoch with the best dev micro-F1 (with
  *    per-label thresholds tuned on dev) is kept.
+ *
+ * Class imbalance: with NEWSTAG_BALANCE_OVERSAMPLE, items of labels rarer
+ * than the median label are repeated in the training data. Continued
+ * training (`init_model`) reuses the parent's vocabulary, labels and
+ * network, and starts from its weights ("epoch 0").
  */
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +30,7 @@
 #include <fann.h>
 #include <jansson.h>
 
+#include "epoch.h"
 #include "evaluate.h"
 
 /* Preferred order of the built-in labels; other labels follow by name. */
@@ -42,6 +50,23 @@ void newstag_train_options_init(newstag_train_options *o)
     o->accents = NEWSTAG_ACCENTS_BOTH;
     o->augment = 1;
     o->oov_norm = 1;
+    o->balance = NEWSTAG_BALANCE_OVERSAMPLE;
+}
+
+/* Tell the caller something (the library itself never prints). */
+static void notice(const newstag_train_options *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void notice(const newstag_train_options *o, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+
+    if (!o->notice)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    o->notice(o->notice_user, text);
 }
 
 /* ---- a small deterministic PRNG (splitmix64) ---------------------------- */
@@ -73,6 +98,11 @@ typedef struct trainer {
     uint64_t *dev_gold;
     size_t dev_n;
     float *dev_scores;
+    /* continued training */
+    nt_parent parent;
+    int from_parent;
+    unsigned hidden;         /* hidden neurons of the network trained */
+    unsigned *repeat;        /* per training item: times it is used */
 } trainer;
 
 static int label_rank(const char *name)
@@ -135,6 +165,122 @@ static uint64_t gold_mask(const trainer *t, const newstag_dataset *ds,
                 if (strcmp(t->labels[k], ds->labels[l]) == 0)
                     mask |= 1ULL << k;
     return mask;
+}
+
+/* ---- continuing from a parent model ------------------------------------- */
+
+/* The first label of the data that the parent lacks, or NULL. */
+static const char *label_not_in_parent(const nt_parent *p,
+                                       const newstag_dataset *a,
+                                       const newstag_dataset *b)
+{
+    const newstag_dataset *sets[2] = {a, b};
+    size_t s, i, j;
+
+    for (s = 0; s < 2; s++)
+        for (i = 0; i < sets[s]->num_labels; i++) {
+            for (j = 0; j < p->num_labels; j++)
+                if (strcmp(p->labels[j], sets[s]->labels[i]) == 0)
+                    break;
+            if (j == p->num_labels)
+                return sets[s]->labels[i];
+        }
+    return NULL;
+}
+
+/*
+ * Read opt->init_model. Returns 1 when training continues from it (its
+ * labels, vocabulary and network moved into t), 0 when the data does not
+ * fit it (a notice says why; train from scratch), -1 on error.
+ */
+static int adopt_parent(trainer *t, const newstag_dataset *train,
+                        const newstag_dataset *dev, newstag_error *err)
+{
+    nt_parent *p = &t->parent;
+    const char *missing;
+
+    if (nt_parent_read(t->opt->init_model, p, err) < 0)
+        return -1;
+    if ((missing = label_not_in_parent(p, train, dev))) {
+        notice(t->opt, "--init %s: the data has label \"%s\", which that model "
+               "does not know; training from scratch", t->opt->init_model, missing);
+        nt_parent_free(p);
+        return 0;
+    }
+    t->L = p->num_labels;
+    memcpy(t->labels, p->labels, sizeof t->labels);
+    t->fc = p->features;
+    t->vocab = p->vocab;
+    t->gram_texts = p->gram_texts;
+    memset(&p->vocab, 0, sizeof p->vocab);
+    p->gram_texts = NULL;
+    t->from_parent = 1;
+    notice(t->opt, "continuing from %s: its %zu features, %u hidden neurons and "
+           "%zu labels are kept", t->opt->init_model, t->vocab.size,
+           nt_fann_hidden(p->ann), t->L);
+    return 1;
+}
+
+/* ---- label counts: warnings and oversampling ---------------------------- */
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Count each label's training items, warn about labels too rare to learn,
+ * and decide how often each training item is used: with oversampling, an
+ * item of a label with fewer positives than the median label is repeated
+ * about median/positives times (at most 8), so rare labels are not drowned.
+ */
+static int plan_repeats(trainer *t, const newstag_dataset *train,
+                        const newstag_dataset *dev, newstag_error *err)
+{
+    size_t pos[NEWSTAG_MAX_LABELS] = {0}, dev_pos[NEWSTAG_MAX_LABELS] = {0};
+    size_t sorted[NEWSTAG_MAX_LABELS], i, l, n = 0;
+    double median;
+
+    for (i = 0; i < train->n; i++) {
+        uint64_t g = gold_mask(t, train, i);
+        for (l = 0; l < t->L; l++)
+            pos[l] += (g >> l) & 1;
+    }
+    for (i = 0; i < dev->n; i++) {
+        uint64_t g = gold_mask(t, dev, i);
+        for (l = 0; l < t->L; l++)
+            dev_pos[l] += (g >> l) & 1;
+    }
+    for (l = 0; l < t->L; l++) {
+        if (pos[l] < NEWSTAG_MIN_LABEL_SAMPLES)
+            notice(t->opt, "warning: label \"%s\" has only %zu training item%s; "
+                   "at least %d are needed to learn it", t->labels[l], pos[l],
+                   pos[l] == 1 ? "" : "s", NEWSTAG_MIN_LABEL_SAMPLES);
+        if (dev_pos[l] == 0)
+            notice(t->opt, "warning: label \"%s\" has no dev item; its threshold "
+                   "cannot be tuned", t->labels[l]);
+        if (pos[l])
+            sorted[n++] = pos[l];
+    }
+    if (!(t->repeat = malloc((train->n ? train->n : 1) * sizeof *t->repeat)))
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    qsort(sorted, n, sizeof *sorted, cmp_size);
+    median = n ? (n % 2 ? (double)sorted[n / 2]
+                        : 0.5 * (double)(sorted[n / 2 - 1] + sorted[n / 2])) : 0;
+    for (i = 0; i < train->n; i++) {
+        uint64_t g = gold_mask(t, train, i);
+        unsigned r = 1;
+        for (l = 0; t->opt->balance == NEWSTAG_BALANCE_OVERSAMPLE && l < t->L; l++)
+            if ((g >> l) & 1 && pos[l] && median / (double)pos[l] >= 1.5) {
+                double want = median / (double)pos[l] + 0.5;
+                unsigned k = want > 8 ? 8 : (unsigned)want;
+                if (k > r)
+                    r = k;
+            }
+        t->repeat[i] = r;
+    }
+    return 0;
 }
 
 /* ---- vocabulary ---------------------------------------------------------- */
@@ -363,11 +509,14 @@ static struct fann_train_data *build_train_data(const trainer *t,
                                                 newstag_error *err)
 {
     int aug = t->opt->augment && t->fc.accents != NEWSTAG_ACCENTS_KEEP;
-    unsigned rows = (unsigned)train->n * (aug ? 2 : 1), r = 0;
+    unsigned rows = 0, r = 0, k;
     struct fann_train_data *data;
     nt_grams g = {0};
     nt_sparse v = {0};
     size_t i;
+
+    for (i = 0; i < train->n; i++)
+        rows += t->repeat[i] * (aug ? 2 : 1);
 
     data = fann_create_train(rows, (unsigned)t->vocab.size, (unsigned)t->L);
     if (!data) {
@@ -378,15 +527,16 @@ static struct fann_train_data *build_train_data(const trainer *t,
     for (i = 0; i < train->n; i++) {
         uint64_t gold = gold_mask(t, train, i);
         const char *text = train->items[i].text;
-        if (fill_row(t, data, r++, text, gold, &g, &v) < 0)
+        char *bare = NULL;
+        if (aug && !(bare = newstag_normalize(text, strlen(text), 1, NULL, NULL)))
             goto oom;
-        if (aug) {
-            char *bare = newstag_normalize(text, strlen(text), 1, NULL, NULL);
-            int rc = bare ? fill_row(t, data, r++, bare, gold, &g, &v) : -1;
-            free(bare);
-            if (rc < 0)
+        for (k = 0; k < t->repeat[i]; k++)
+            if (fill_row(t, data, r++, text, gold, &g, &v) < 0 ||
+                (bare && fill_row(t, data, r++, bare, gold, &g, &v) < 0)) {
+                free(bare);
                 goto oom;
-        }
+            }
+        free(bare);
     }
     nt_grams_free(&g);
     nt_sparse_free(&v);
@@ -451,12 +601,39 @@ static int score_dev(trainer *t, struct fann *ann, double *thresholds,
 
 /* ---- the network ------------------------------------------------------------ */
 
-static struct fann *create_network(const trainer *t, newstag_error *err)
+static void configure_training(struct fann *ann)
+{
+    fann_set_error_log((struct fann_error *)ann, NULL);
+    fann_set_activation_function_hidden(ann, FANN_SIGMOID);
+    fann_set_activation_function_output(ann, FANN_SIGMOID);
+    fann_set_training_algorithm(ann, FANN_TRAIN_RPROP);
+    fann_set_train_error_function(ann, FANN_ERRORFUNC_LINEAR);
+}
+
+/* The parent's network, to continue training from its weights. */
+static struct fann *parent_network(trainer *t, newstag_error *err)
+{
+    struct fann *ann = fann_copy(t->parent.ann);
+
+    if (!ann) {
+        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory copying the network");
+        return NULL;
+    }
+    configure_training(ann);
+    t->hidden = nt_fann_hidden(ann);
+    return ann;
+}
+
+static struct fann *create_network(trainer *t, newstag_error *err)
 {
     struct fann *ann;
     struct fann_connection *con;
     unsigned n, i;
     uint64_t rng = t->opt->seed * 0x2545F4914F6CDD1DULL + 1;
+
+    if (t->from_parent)
+        return parent_network(t, err);
+    t->hidden = t->opt->hidden;
 
     fann_set_error_log(NULL, NULL);
     ann = fann_create_standard(3, (unsigned)t->vocab.size, t->opt->hidden,
@@ -465,11 +642,7 @@ static struct fann *create_network(const trainer *t, newstag_error *err)
         nt_fail(err, NEWSTAG_ERR_NOMEM, "libfann could not create the network");
         return NULL;
     }
-    fann_set_error_log((struct fann_error *)ann, NULL);
-    fann_set_activation_function_hidden(ann, FANN_SIGMOID);
-    fann_set_activation_function_output(ann, FANN_SIGMOID);
-    fann_set_training_algorithm(ann, FANN_TRAIN_RPROP);
-    fann_set_train_error_function(ann, FANN_ERRORFUNC_LINEAR);
+    configure_training(ann);
     n = fann_get_total_connections(ann);
     con = malloc((size_t)n * sizeof *con);
     if (!con) {
@@ -502,6 +675,29 @@ static json_t *metrics_json(const newstag_eval_result *r)
                      "per_label", per);
 }
 
+/* The model's ancestry: the parent first, then the parent's own lineage. */
+static json_t *lineage_json(const trainer *t)
+{
+    json_t *ptrain = json_object_get((json_t *)t->parent.manifest, "training");
+    json_t *older = json_object_get(ptrain, "lineage"), *list = json_array(), *v;
+    json_t *entry = json_pack("{s:s}", "checksum", t->parent.checksum);
+    static const char *const KEYS[] = {"corpus_sha256", "dev_sha256", "seed", "date"};
+    size_t i;
+
+    if (!list || !entry) {
+        json_decref(list), json_decref(entry);
+        return NULL;
+    }
+    for (i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++)
+        if ((v = json_object_get(ptrain, KEYS[i])))
+            json_object_set(entry, KEYS[i], v);
+    json_array_append_new(list, entry);
+    json_array_foreach(older, i, v)
+        if (i < 31 && json_is_object(v))
+            json_array_append(list, v);
+    return list;
+}
+
 static json_t *training_info(const trainer *t, const newstag_dataset *train,
                              const newstag_dataset *dev, unsigned best_epoch,
                              unsigned epochs_run, const newstag_eval_result *r)
@@ -513,21 +709,31 @@ static json_t *training_info(const trainer *t, const newstag_dataset *train,
 
     if (sde && *sde)
         now = (time_t)strtoll(sde, NULL, 10);   /* reproducible builds */
+    json_t *info;
+
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
     newstag_dataset_checksum(train, train_sum);
     newstag_dataset_checksum(dev, dev_sum);
-    return json_pack(
+    info = json_pack(
         "{s:s, s:s, s:I, s:s, s:I, s:I, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:s, s:f, s:o}",
         "corpus_sha256", train_sum, "dev_sha256", dev_sum,
         "train_items", (json_int_t)train->n, "date", date,
         "dev_items", (json_int_t)dev->n, "seed", (json_int_t)t->opt->seed,
         "epochs", (int)t->opt->epochs, "epochs_run", (int)epochs_run,
-        "best_epoch", (int)best_epoch, "hidden", (int)t->opt->hidden,
+        "best_epoch", (int)best_epoch, "hidden", (int)t->hidden,
         "max_features", (int)t->vocab.size, "min_df", (int)t->opt->min_df,
         "augment_accent_free", t->opt->augment, "algorithm", "FANN iRPROP- (batch)",
         "target_margin", (double)t->opt->target_margin,
         "dev_metrics", metrics_json(r));
+
+    if (info) {
+        json_object_set_new(info, "balance", json_string(
+            t->opt->balance == NEWSTAG_BALANCE_OVERSAMPLE ? "oversample" : "none"));
+        if (t->from_parent)
+            json_object_set_new(info, "lineage", lineage_json(t));
+    }
+    return info;
 }
 
 /* ---- driver ------------------------------------------------------------------ */
@@ -545,7 +751,9 @@ static void trainer_free(trainer *t)
     free(t->dev_vec);
     free(t->dev_gold);
     free(t->dev_scores);
+    free(t->repeat);
     nt_vocab_free(&t->vocab);
+    nt_parent_free(&t->parent);
 }
 
 /* Split off a deterministic 15% of train as dev when none was given. */
@@ -583,11 +791,20 @@ static int train_loop(trainer *t, struct fann *ann,
     newstag_eval_result res;
     unsigned epoch, since_best = 0;
     double best_f1 = -1;
+    nt_epoch_runner *runner = nt_epoch_runner_new(ann, data);
+    int rc = -1;
 
-    for (epoch = 1; epoch <= t->opt->epochs; epoch++) {
-        float mse = fann_train_epoch(ann, data);
+    if (!runner)
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory copying the network");
+    /* a parent's own weights are "epoch 0": training must beat them */
+    for (epoch = t->from_parent ? 0 : 1; epoch <= t->opt->epochs; epoch++) {
+        float mse = epoch ? nt_epoch_run(runner, ann) : 0;
+        if (mse < 0) {
+            nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory training the network");
+            goto out;
+        }
         if (score_dev(t, ann, thr, &res, err) < 0)
-            return -1;
+            goto out;
         if (t->opt->progress)
             t->opt->progress(t->opt->progress_user, epoch, mse, res.micro_f1);
         *epochs_run = epoch;
@@ -596,8 +813,10 @@ static int train_loop(trainer *t, struct fann *ann,
             since_best = 0;
             if (*best)
                 fann_destroy(*best);
-            if (!(*best = fann_copy(ann)))
-                return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+            if (!(*best = fann_copy(ann))) {
+                nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+                goto out;
+            }
             memcpy(best_thr, thr, sizeof thr);
             *best_res = res;
             *best_epoch = epoch;
@@ -605,7 +824,10 @@ static int train_loop(trainer *t, struct fann *ann,
             break;                       /* dev F1 stopped improving */
         }
     }
-    return 0;
+    rc = 0;
+out:
+    nt_epoch_runner_free(runner);
+    return rc;
 }
 
 int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in,
@@ -643,10 +865,14 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
                 train->n, dev->n);
         goto out;
     }
-    if (collect_labels(&t, train, dev, err) < 0 ||
-        (opt->hash_buckets ? build_hashed(&t, train, err) : build_vocab(&t, train, err)) < 0 ||
-        prepare_dev(&t, dev, err) < 0 || !(data = build_train_data(&t, train, err)) ||
-        !(ann = create_network(&t, err)))
+    if (opt->init_model && adopt_parent(&t, train, dev, err) < 0)
+        goto out;
+    if (!t.from_parent &&
+        (collect_labels(&t, train, dev, err) < 0 ||
+         (opt->hash_buckets ? build_hashed(&t, train, err) : build_vocab(&t, train, err)) < 0))
+        goto out;
+    if (plan_repeats(&t, train, dev, err) < 0 || prepare_dev(&t, dev, err) < 0 ||
+        !(data = build_train_data(&t, train, err)) || !(ann = create_network(&t, err)))
         goto out;
     if (train_loop(&t, ann, data, &best, thr, &res, &best_epoch, &epochs_run, err) < 0)
         goto out;
@@ -659,7 +885,7 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
     out.gram_texts = t.gram_texts;
     out.ann = best;
     out.training_info = info;
-    out.idf_off = opt->no_idf;
+    out.idf_off = t.from_parent ? t.parent.idf_off : opt->no_idf;
     rc = nt_model_write(out_dir, &out, err);
     if (rc == 0) {
         /* read it back: checks what was written and leaves network.bin */

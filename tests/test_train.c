@@ -1,0 +1,314 @@
+/*
+ * test_train.c - retraining through the library: continuing from a model
+ * (--init) on new data, the lineage it records, when it refuses to continue,
+ * and the warnings and oversampling for labels with few samples.
+ */
+#include <jansson.h>
+
+#include "testutil.h"
+#include "newstag.h"
+
+static char *tmp;
+static char notices[8192];
+
+static int setup(void **state)
+{
+    (void)state;
+    tmp = tu_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmtree(tmp);
+    free(tmp);
+    return 0;
+}
+
+static void collect_notice(void *user, const char *text)
+{
+    (void)user;
+    strncat(notices, text, sizeof notices - strlen(notices) - 2);
+    strcat(notices, "\n");
+}
+
+static void small_options(newstag_train_options *o)
+{
+    newstag_train_options_init(o);
+    o->epochs = 15;
+    o->hidden = 8;
+    o->max_features = 1000;
+    o->notice = collect_notice;
+    notices[0] = '\0';
+}
+
+static newstag_dataset *read_data(const char *path)
+{
+    newstag_dataset *ds = newstag_dataset_new();
+    newstag_error err;
+
+    assert_non_null(ds);
+    if (newstag_dataset_read_file(ds, path, &err) < 0)
+        fail_msg("%s", err.text);
+    return ds;
+}
+
+/* The first n lines of a file, as a new file under tmp. */
+static char *head_file(const char *src, size_t n, const char *name)
+{
+    char *text = tu_read_file(src, NULL), *p = text, *path;
+    size_t i;
+
+    assert_non_null(text);
+    for (i = 0; i < n && (p = strchr(p, '\n')); i++)
+        p++;
+    assert_non_null(p);
+    path = malloc(strlen(tmp) + strlen(name) + 2);
+    sprintf(path, "%s/%s", tmp, name);
+    tu_write_file(path, text, (size_t)(p - text));
+    free(text);
+    return path;
+}
+
+static json_t *manifest_of(const char *dir)
+{
+    newstag_error err;
+    newstag_model *m = newstag_model_load(dir, &err);
+    json_t *root;
+
+    if (!m)
+        fail_msg("%s", err.text);
+    root = json_loads(newstag_model_manifest_json(m), 0, NULL);
+    newstag_model_free(m);
+    assert_non_null(root);
+    return root;
+}
+
+static double dev_f1(json_t *manifest)
+{
+    return json_number_value(json_object_get(json_object_get(json_object_get(
+        manifest, "training"), "dev_metrics"), "micro_f1"));
+}
+
+static double eval_f1(const char *model_dir, const char *data)
+{
+    newstag_error err;
+    newstag_model *m = newstag_model_load(model_dir, &err);
+    newstag_dataset *ds = read_data(data);
+    newstag_eval_result r;
+
+    assert_non_null(m);
+    assert_int_equal(newstag_evaluate(m, ds, -1, &r, &err), 0);
+    newstag_dataset_free(ds);
+    newstag_model_free(m);
+    return r.micro_f1;
+}
+
+static void train_ok(const char *train_path, const char *dev_path,
+                     const newstag_train_options *o, const char *out)
+{
+    newstag_dataset *tr = read_data(train_path), *dev = read_data(dev_path);
+    newstag_error err;
+
+    if (newstag_train(tr, dev, o, out, &err) < 0)
+        fail_msg("training failed: %s", err.text);
+    newstag_dataset_free(tr);
+    newstag_dataset_free(dev);
+}
+
+/* A model trained on a little data, continued on new data: better on the
+ * dev split and on data neither run chose anything on, same vocabulary and
+ * labels, and the parent recorded in the lineage. */
+static void test_init_improves_on_new_data(void **state)
+{
+    char parent[512], child[512];
+    char *old = head_file("tests/data/small.jsonl", 120, "old.jsonl");
+    const char *dev = "training/corpus/dev_feed.jsonl";
+    const char *unseen = "training/corpus/feed_mix3.jsonl";  /* used by neither */
+    newstag_train_options o;
+    json_t *pm, *cm, *lineage;
+
+    (void)state;
+    snprintf(parent, sizeof parent, "%s/parent", tmp);
+    snprintf(child, sizeof child, "%s/child", tmp);
+    small_options(&o);
+    train_ok(old, dev, &o, parent);
+    small_options(&o);
+    o.init_model = parent;
+    o.hidden = 3;                     /* ignored: the parent's network is kept */
+    train_ok("training/corpus/feed_mix2.jsonl", dev, &o, child);
+    assert_non_null(strstr(notices, "continuing from"));
+
+    pm = manifest_of(parent);
+    cm = manifest_of(child);
+    assert_true(dev_f1(cm) > dev_f1(pm) + 0.03);
+    assert_true(eval_f1(child, unseen) > eval_f1(parent, unseen) + 0.01);
+    assert_true(json_equal(json_object_get(pm, "labels"), json_object_get(cm, "labels")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(cm, "network"), "hidden")),
+                     json_integer_value(json_object_get(json_object_get(pm, "network"), "hidden")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(
+                            json_object_get(cm, "files"), "features.tsv"), "sha256")),
+                        json_string_value(json_object_get(json_object_get(
+                            json_object_get(pm, "files"), "features.tsv"), "sha256")));
+    lineage = json_object_get(json_object_get(cm, "training"), "lineage");
+    assert_int_equal(json_array_size(lineage), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(lineage, 0), "checksum")),
+                        json_string_value(json_object_get(pm, "checksum")));
+    assert_true(json_equal(json_object_get(json_array_get(lineage, 0), "corpus_sha256"),
+                           json_object_get(json_object_get(pm, "training"), "corpus_sha256")));
+    assert_null(json_object_get(json_object_get(pm, "training"), "lineage"));
+
+    /* a grandchild carries the whole line */
+    small_options(&o);
+    o.init_model = child;
+    o.epochs = 2;
+    snprintf(parent, sizeof parent, "%s/grandchild", tmp);
+    train_ok("training/corpus/feed_mix3.jsonl", dev, &o, parent);
+    json_decref(pm);
+    pm = manifest_of(parent);
+    lineage = json_object_get(json_object_get(pm, "training"), "lineage");
+    assert_int_equal(json_array_size(lineage), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(lineage, 0), "checksum")),
+                        json_string_value(json_object_get(cm, "checksum")));
+    json_decref(pm);
+    json_decref(cm);
+    free(old);
+}
+
+/* Data with a label the parent lacks: a notice says why, and the model is
+ * trained from scratch with all the data's labels and no lineage. */
+static void test_init_falls_back_on_new_labels(void **state)
+{
+    char parent[512], out[512], *data;
+    const char *extra =
+        "{\"title\":\"Đội tuyển bóng đá thắng đậm\",\"text\":\"Trận đấu tối qua.\","
+        "\"labels\":[\"sports\"]}\n";
+    char *small = tu_read_file("tests/data/small.jsonl", NULL);
+    newstag_train_options o;
+    json_t *m;
+
+    (void)state;
+    data = malloc(strlen(tmp) + 32);
+    sprintf(data, "%s/with_sports.jsonl", tmp);
+    {
+        size_t n = strlen(small), k = strlen(extra), i;
+        char *both = malloc(n + 30 * k + 1);
+        memcpy(both, small, n);
+        for (i = 0; i < 30; i++)
+            memcpy(both + n + i * k, extra, k);
+        tu_write_file(data, both, n + 30 * k);
+        free(both);
+    }
+    snprintf(parent, sizeof parent, "%s/p4", tmp);
+    snprintf(out, sizeof out, "%s/p6", tmp);
+    small_options(&o);
+    o.epochs = 3;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, parent);
+    small_options(&o);
+    o.epochs = 3;
+    o.init_model = parent;
+    train_ok(data, "training/corpus/dev_feed.jsonl", &o, out);
+    assert_non_null(strstr(notices, "\"sports\", which that model does not know; "
+                                    "training from scratch"));
+    assert_non_null(strstr(notices, "label \"sports\" has no dev item"));
+    m = manifest_of(out);
+    assert_int_equal(json_array_size(json_object_get(m, "labels")), 5);
+    assert_null(json_object_get(json_object_get(m, "training"), "lineage"));
+    json_decref(m);
+    free(small);
+    free(data);
+}
+
+/* A parent that is missing or damaged is an error, not a silent restart,
+ * and nothing is written. */
+static void test_init_from_damaged_model(void **state)
+{
+    char parent[512], out[512], path[600];
+    newstag_train_options o;
+    newstag_dataset *tr = read_data("tests/data/small.jsonl");
+    newstag_error err;
+    FILE *f;
+
+    (void)state;
+    snprintf(parent, sizeof parent, "%s/dmg", tmp);
+    snprintf(out, sizeof out, "%s/never", tmp);
+    small_options(&o);
+    o.epochs = 2;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, parent);
+    snprintf(path, sizeof path, "%s/network.net", parent);
+    f = fopen(path, "r+");
+    assert_non_null(f);
+    fseek(f, 200, SEEK_SET);
+    fputc('#', f);
+    fclose(f);
+    o.init_model = parent;
+    assert_int_equal(newstag_train(tr, NULL, &o, out, &err), -1);
+    assert_int_equal(err.code, NEWSTAG_ERR_MODEL);
+    assert_non_null(strstr(err.text, "network.net"));
+    assert_int_equal(access(out, F_OK), -1);
+    o.init_model = "/nonexistent/model";
+    assert_int_equal(newstag_train(tr, NULL, &o, out, &err), -1);
+    assert_non_null(strstr(err.text, "/nonexistent/model"));
+    assert_int_equal(access(out, F_OK), -1);
+    newstag_dataset_free(tr);
+}
+
+/* A label with few items: a warning names it; oversampling changes what
+ * the network is trained on and is recorded in the manifest. */
+static void test_rare_label_warning_and_oversampling(void **state)
+{
+    char a[512], b[512], *path;
+    char *small = tu_read_file("tests/data/small.jsonl", NULL), *line, *save = NULL;
+    size_t kept_urban = 0, len = 0;
+    char *out = calloc(1, strlen(small) + 1);
+    newstag_train_options o;
+    json_t *ma, *mb;
+
+    (void)state;
+    /* keep only 12 urban_order items */
+    for (line = strtok_r(small, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strstr(line, "\"urban_order\"") && ++kept_urban > 12)
+            continue;
+        len += (size_t)sprintf(out + len, "%s\n", line);
+    }
+    path = malloc(strlen(tmp) + 32);
+    sprintf(path, "%s/rare.jsonl", tmp);
+    tu_write_file(path, out, len);
+    snprintf(a, sizeof a, "%s/over", tmp);
+    snprintf(b, sizeof b, "%s/plain", tmp);
+    small_options(&o);
+    o.epochs = 5;
+    train_ok(path, "training/corpus/dev_feed.jsonl", &o, a);
+    assert_non_null(strstr(notices, "warning: label \"urban_order\" has only 12 training "
+                                    "items; at least 20 are needed"));
+    small_options(&o);
+    o.epochs = 5;
+    o.balance = NEWSTAG_BALANCE_NONE;
+    train_ok(path, "training/corpus/dev_feed.jsonl", &o, b);
+    ma = manifest_of(a);
+    mb = manifest_of(b);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ma, "training"),
+                                                          "balance")), "oversample");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(mb, "training"),
+                                                          "balance")), "none");
+    /* same vocabulary (it comes from distinct items), different training */
+    assert_true(json_equal(json_object_get(json_object_get(ma, "files"), "features.tsv"),
+                           json_object_get(json_object_get(mb, "files"), "features.tsv")));
+    assert_false(json_equal(json_object_get(json_object_get(ma, "files"), "network.net"),
+                            json_object_get(json_object_get(mb, "files"), "network.net")));
+    json_decref(ma);
+    json_decref(mb);
+    free(small), free(out), free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_init_improves_on_new_data),
+        cmocka_unit_test(test_init_falls_back_on_new_labels),
+        cmocka_unit_test(test_init_from_damaged_model),
+        cmocka_unit_test(test_rare_label_warning_and_oversampling),
+    };
+    return cmocka_run_group_tests_name("train", tests, setup, teardown);
+}
