@@ -89,12 +89,16 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libnewstag.a $(BUILD)/obj/
 deps:
 	@sh scripts/install-deps
 
-# The whole suite, plain and under AddressSanitizer + UBSan.
+# The whole suite: plain, the CLI under valgrind, under AddressSanitizer +
+# UBSan, the plugin under ThreadSanitizer, then every libFuzzer harness for
+# TEST_FUZZ_SECONDS each (from its seeds; a crash fails the suite).
+TEST_FUZZ_SECONDS ?= 20
 test: deps
 	$(MAKE) test-plain
 	$(MAKE) test-valgrind
 	$(MAKE) test-asan
 	$(MAKE) test-tsan
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	@cat build/test-summary build/valgrind-summary build/asan/test-summary build/tsan/test-summary | \
 	    awk '{p+=$$1; f+=$$2} END {print "tests: " p " passed, " f " failed"; exit f > 0}' 
 
