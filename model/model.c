@@ -6,10 +6,12 @@
  * n-gram buffer, the sparse vector, the hidden layer) lives in a
  * newstag_ctx, one per thread.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -42,6 +44,61 @@ int nt_valid_label(const char *name)
     return 1;
 }
 
+static void model_release_contents(newstag_model *m);
+
+/* An error text names the pinned /proc path; name the directory instead. */
+static void unpin_message(newstag_error *err, const char *pinned, const char *dir)
+{
+    char out[sizeof err->text];
+    const char *p, *at;
+    size_t n = 0, plen = strlen(pinned);
+
+    if (!err)
+        return;
+    for (p = err->text; (at = strstr(p, pinned)) != NULL; p = at + plen) {
+        int k = snprintf(out + n, sizeof out - n, "%.*s%s", (int)(at - p), p, dir);
+        n += k > 0 ? (size_t)k : 0;
+        if (n >= sizeof out - 1)
+            break;
+    }
+    if (n < sizeof out - 1)
+        snprintf(out + n, sizeof out - n, "%s", p);
+    memcpy(err->text, out, sizeof out);
+}
+
+/*
+ * Read the model through one open handle on its directory: a model
+ * directory swapped in while this reads (install-model, train -o) is read
+ * whole from one side, all files of the old model or all of the new. When
+ * the directory was removed while being read, read again (a few times).
+ */
+static int read_pinned(const char *dir, newstag_model *m, newstag_error *err)
+{
+    char pinned[64];
+    struct stat st;
+    int fd, rc, attempt;
+
+    for (attempt = 0; attempt < 3; attempt++) {
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        snprintf(pinned, sizeof pinned, "/proc/self/fd/%d", fd);
+        if (fd < 0 || access(pinned, F_OK) != 0) {
+            if (fd >= 0)
+                close(fd);
+            return nt_model_read(dir, m, err);    /* no /proc: by path */
+        }
+        rc = nt_model_read(pinned, m, err);
+        if (rc < 0)
+            unpin_message(err, pinned, dir);
+        if (rc == 0 || fstat(fd, &st) != 0 || st.st_nlink > 0) {
+            close(fd);
+            return rc;
+        }
+        close(fd);
+        model_release_contents(m);
+    }
+    return -1;
+}
+
 newstag_model *newstag_model_load(const char *dir, newstag_error *err)
 {
     newstag_model *m;
@@ -57,17 +114,18 @@ newstag_model *newstag_model_load(const char *dir, newstag_error *err)
         nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    if (nt_model_read(dir, m, err) < 0) {
+    if (read_pinned(dir, m, err) < 0) {
         newstag_model_free(m);
         return NULL;
     }
     return m;
 }
 
-void newstag_model_free(newstag_model *m)
+/* Release what reading filled in; the model is as new (path kept). */
+static void model_release_contents(newstag_model *m)
 {
-    if (!m)
-        return;
+    char *path = m->path;
+
     if (m->map) {
         nt_image_unmap(m);               /* the arrays live in the mapping */
     } else {
@@ -75,6 +133,15 @@ void newstag_model_free(newstag_model *m)
         nt_weights_free(&m->weights);
     }
     free(m->manifest_json);
+    memset(m, 0, sizeof *m);
+    m->path = path;
+}
+
+void newstag_model_free(newstag_model *m)
+{
+    if (!m)
+        return;
+    model_release_contents(m);
     free(m->path);
     free(m);
 }
