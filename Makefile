@@ -34,9 +34,10 @@ LIB_SRC := model/errors.c model/hash.c model/normalize.c model/features.c \
            training/dataset.c training/evaluate.c training/epoch.c training/train.c
 CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
            plugin/cmd_train.c plugin/cmd_eval.c plugin/cmd_info.c \
-           plugin/mail.c plugin/cmd_mail.c
+           plugin/mail.c plugin/cmd_mail.c \
+           plugin/mailbox.c plugin/train_mail.c
 PLUGIN_SRC := plugin/plugin.c plugin/filter.c
-TEST_NAMES ?= test_normalize test_model test_cli test_plugin test_mail test_train
+TEST_NAMES ?= test_normalize test_model test_cli test_plugin test_mail test_train test_retrain
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
@@ -80,6 +81,13 @@ $(BUILD)/plugin-host: plugin/examples/host.c include/newstag_plugin.h
 $(BUILD)/tests/test_plugin: tests/test_plugin.c tests/testutil.h include/newstag_plugin.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBS) -lcmocka -ldl -lpthread
+
+# test_retrain also reads mail folders itself (the mailbox reader).
+$(BUILD)/tests/test_retrain: tests/test_retrain.c tests/testutil.h $(BUILD)/libnewstag.a \
+                             $(BUILD)/obj/plugin/filter.o $(BUILD)/obj/plugin/mailbox.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Imodel -Itraining -Iplugin -o $@ $< $(BUILD)/obj/plugin/mailbox.o \
+	    $(BUILD)/obj/plugin/filter.o $(BUILD)/libnewstag.a $(LIBS) -lcmocka
 
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libnewstag.a $(BUILD)/obj/plugin/filter.o
 	@mkdir -p $(dir $@)

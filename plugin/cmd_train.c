@@ -7,20 +7,36 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "train_mail.h"
+
+#define MAX_MAIL_FOLDERS 256
+enum { OPT_FROM_MAIL = 0x100, OPT_DEV_FROM_MAIL };
 
 static void help(void)
 {
     printf(
 "usage: newstag train -o MODEL [--dev FILE]... [--seed N] [--epochs N]\n"
 "                     [--hidden N] [--features N] [--min-df N] [--ngrams N]\n"
-"                     [--accents keep|strip|both] [--no-augment] FILE...\n\n"
+"                     [--accents keep|strip|both] [--no-augment]\n"
+"                     [--from-mail LABEL=FOLDER]... [--dev-from-mail LABEL=FOLDER]...\n"
+"                     [FILE...]\n\n"
 "Trains a model from labeled items: JSON Lines {\"title\",\"text\",\"labels\"}\n"
-"or fastText lines \"__label__a __label__b text\". Per-label thresholds and\n"
-"the epoch are chosen on the dev files (default: a fixed 15%% of the data).\n"
+"or fastText lines \"__label__a __label__b text\", and mail folders (see\n"
+"--from-mail). Per-label thresholds and the epoch are chosen on the dev\n"
+"files (default: a fixed 15%% of the data).\n"
 "The model directory is replaced atomically. Training is deterministic for\n"
 "a given --seed. Progress goes to stderr when it is a terminal.\n\n"
 "  -o, --output DIR   model directory to write\n"
 "  --dev FILE         dev split (repeatable)\n"
+"  --from-mail LABEL=FOLDER\n"
+"                     every message of FOLDER (an mbox file or a Maildir) is a\n"
+"                     training item labeled LABEL, its text read as `newstag\n"
+"                     mail` reads it; none=FOLDER (or =FOLDER): mail with no\n"
+"                     topic. A message in several folders (same Message-ID, or\n"
+"                     same text) gets all their labels. Repeatable; a summary\n"
+"                     line per folder goes to stderr\n"
+"  --dev-from-mail LABEL=FOLDER\n"
+"                     the same for the dev split\n"
 "  --seed N           random seed (default 1)\n"
 "  --epochs N         most training epochs (default 60)\n"
 "  --hidden N         hidden neurons (default 24)\n"
@@ -67,6 +83,19 @@ static int read_files(newstag_dataset *ds, char **files, int n)
     return 0;
 }
 
+/* Note a --from-mail / --dev-from-mail folder; -1 after printing why. */
+static int add_mail_folder(char **list, int *n, char *spec, const char *option)
+{
+    if (*n == MAX_MAIL_FOLDERS) {
+        cli_error("too many %s folders (at most %d)", option, MAX_MAIL_FOLDERS);
+        return -1;
+    }
+    if (cli_mail_check_spec(spec, option) < 0)
+        return -1;
+    list[(*n)++] = spec;
+    return 0;
+}
+
 static int parse_uint(const char *s, unsigned *out, unsigned min, unsigned max,
                       const char *name)
 {
@@ -92,11 +121,13 @@ int cmd_train(int argc, char **argv)
         {"no-oov-norm", no_argument, 0, 'O'}, {"hash", required_argument, 0, 'X'},
         {"margin", required_argument, 0, 'G'}, {"weighting", required_argument, 0, 'W'},
         {"init", required_argument, 0, 'I'}, {"balance", required_argument, 0, 'B'},
+        {"from-mail", required_argument, 0, OPT_FROM_MAIL},
+        {"dev-from-mail", required_argument, 0, OPT_DEV_FROM_MAIL},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     newstag_train_options opt;
     const char *out = NULL;
-    char *devs[64];
-    int ndev = 0, c, rc;
+    char *devs[64], *mails[MAX_MAIL_FOLDERS], *dev_mails[MAX_MAIL_FOLDERS];
+    int ndev = 0, nmail = 0, ndev_mail = 0, c, rc;
     newstag_dataset *train, *dev = NULL;
     newstag_error err;
 
@@ -152,29 +183,40 @@ int cmd_train(int argc, char **argv)
             }
             break;
         }
+        case OPT_FROM_MAIL:
+            bad = add_mail_folder(mails, &nmail, optarg, "--from-mail");
+            break;
+        case OPT_DEV_FROM_MAIL:
+            bad = add_mail_folder(dev_mails, &ndev_mail, optarg, "--dev-from-mail");
+            break;
         case 'h': help(); return 0;
         default: return EX_USAGE;
         }
         if (bad)
             return EX_USAGE;
     }
-    if (!out || optind >= argc) {
-        cli_error("train needs -o MODEL and at least one data file (see --help)");
+    if (!out || (optind >= argc && nmail == 0)) {
+        cli_error("train needs -o MODEL and at least one data file or --from-mail "
+                  "folder (see --help)");
         return EX_USAGE;
     }
     if (isatty(STDERR_FILENO))
         opt.progress = progress;
     opt.notice = print_notice;
     train = newstag_dataset_new();
-    if (ndev)
+    if (ndev || ndev_mail)
         dev = newstag_dataset_new();
-    if (!train || (ndev && !dev)) {
+    if (!train || ((ndev || ndev_mail) && !dev)) {
         cli_error("out of memory");
         return EX_OSERR;
     }
     rc = read_files(train, argv + optind, argc - optind);
+    if (rc == 0)
+        rc = cli_mail_read_folders(train, mails, nmail, "--from-mail");
     if (rc == 0 && dev)
         rc = read_files(dev, devs, ndev);
+    if (rc == 0 && dev)
+        rc = cli_mail_read_folders(dev, dev_mails, ndev_mail, "--dev-from-mail");
     if (rc == 0 && newstag_train(train, dev, &opt, out, &err) < 0) {
         if (opt.progress)
             fputc('\n', stderr);

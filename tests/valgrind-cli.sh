@@ -27,6 +27,13 @@ run classify "$cli" classify -m "$tmp/model"
 run eval "$cli" eval -m "$tmp/model" "$tmp/items.jsonl"
 run normalize "$cli" normalize
 run train "$cli" train -o "$tmp/trained" --epochs 2 --hidden 3 --features 200 "$tmp/items.jsonl"
+# training from mail folders: an mbox (one message in two folders) and a Maildir
+printf 'From a\nSubject: Thu ng\303\242n s\303\241ch\nMessage-ID: <1@x>\n\nChi ng\303\242n s\303\241ch.\n\nFrom b\nSubject: \n\n\n' > "$tmp/mail.mbox"
+mkdir -p "$tmp/maildir/cur" "$tmp/maildir/new" "$tmp/maildir/tmp"
+printf 'Subject: B\303\263ng \304\221\303\241\n\n\304\220\341\273\231i tuy\341\273\203n th\341\272\257ng.\n' > "$tmp/maildir/new/1.M1P1.x"
+head -3 "$tmp/mail.mbox" | tail -2 > "$tmp/maildir/cur/2.M2P1.x:2,S"
+run "train --from-mail" "$cli" train -o "$tmp/trained-mail" --epochs 2 --hidden 3 --features 200 \
+    --from-mail budget="$tmp/mail.mbox" --from-mail none="$tmp/maildir" "$tmp/items.jsonl"
 printf 'Subject: =?UTF-8?B?VGh1IG5nw6JuIHPDoWNo?=\nContent-Type: text/plain; charset=utf-8\n\nbody\n' > "$tmp/stdin"
 run mail "$cli" mail -m "$tmp/model"
 echo "$passed $failed 0" > "$build/valgrind-summary"
