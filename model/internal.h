@@ -205,5 +205,12 @@ void nt_parent_free(nt_parent *p);
 /* Replace dst with the freshly written directory src, atomically. */
 int nt_dir_swap_into_place(const char *src, const char *dst,
                            newstag_error *err);
+/* Write a copy of the verified model `src` to `dst` (atomically, like
+ * nt_model_write) with new thresholds (n, one per label, in (0,1)) and
+ * `note` (a json_t*, borrowed; may be NULL) as its "thresholds_tuned"
+ * member; the manifest's checksum is recomputed. */
+int nt_model_copy_with_thresholds(const char *src, const double *thresholds,
+                                  size_t n, struct json_t *note,
+                                  const char *dst, newstag_error *err);
 
 #endif /* NEWSTAG_INTERNAL_H */

@@ -744,3 +744,118 @@ void nt_parent_free(nt_parent *p)
     nt_vocab_free(&p->vocab);
     memset(p, 0, sizeof *p);
 }
+
+/* ---- a copy with other thresholds (`eval --tune-thresholds`) ----------- */
+
+/* Copy one file of a model into dir and check the copy against the source
+ * manifest: the copy is exactly the model that was verified, or nothing. */
+static int copy_model_file(const char *src, const char *dir, const char *name,
+                           json_t *files, newstag_error *err)
+{
+    char from[4096], to[4096], buf[65536];
+    FILE *in, *out;
+    size_t n;
+    int ok = 1;
+
+    if (join_path(from, sizeof from, src, name, err) < 0 ||
+        join_path(to, sizeof to, dir, name, err) < 0)
+        return -1;
+    if (!(in = fopen(from, "rb")))
+        return nt_fail(err, NEWSTAG_ERR_MODEL, "%s: %s", from, strerror(errno));
+    if (!(out = fopen(to, "wb"))) {
+        fclose(in);
+        return nt_fail(err, NEWSTAG_ERR_IO, "%s: %s", to, strerror(errno));
+    }
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    if (ferror(in)) {
+        fclose(in);
+        fclose(out);
+        return nt_fail(err, NEWSTAG_ERR_MODEL, "%s: read error", from);
+    }
+    fclose(in);
+    if (close_durably(out, ok, to, err) < 0)
+        return -1;
+    if (verify_file(dir, name, files, err) < 0)
+        return nt_fail(err, NEWSTAG_ERR_MODEL,
+                       "%s: %s does not match the manifest (damaged or replaced)",
+                       src, name);
+    return 0;
+}
+
+/* The manifest with new thresholds, the note, and a fresh checksum. */
+static int retune_manifest(json_t *root, const double *thresholds, size_t n,
+                           json_t *note, newstag_error *err)
+{
+    json_t *labels = json_object_get(root, "labels"), *thr;
+    char hex[65];
+    size_t i;
+
+    if (json_array_size(labels) != n)
+        return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "%zu thresholds for a model of %zu labels",
+                       n, json_array_size(labels));
+    if (!(thr = json_object()))
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        const char *name = json_string_value(json_array_get(labels, i));
+        if (!(thresholds[i] > 0 && thresholds[i] < 1)) {
+            json_decref(thr);
+            return nt_fail(err, NEWSTAG_ERR_ARGUMENT,
+                           "threshold %g for %s is not between 0 and 1", thresholds[i],
+                           name ? name : "?");
+        }
+        json_object_set_new(thr, name ? name : "?", json_real(thresholds[i]));
+    }
+    json_object_set_new(root, "thresholds", thr);
+    if (note)
+        json_object_set(root, "thresholds_tuned", note);
+    json_object_del(root, "checksum");
+    if (manifest_digest(root, hex) < 0 ||
+        json_object_set_new(root, "checksum", json_string(hex)) < 0)
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+int nt_model_copy_with_thresholds(const char *src, const double *thresholds,
+                                  size_t n, struct json_t *note,
+                                  const char *dst, newstag_error *err)
+{
+    char tmp[4096], path[4096], clean[4096];
+    size_t len = strlen(dst);
+    json_t *root;
+    char *text = NULL;
+
+    if (len == 0 || len >= sizeof clean)
+        return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "bad model path");
+    memcpy(clean, dst, len + 1);
+    while (len > 1 && clean[len - 1] == '/')
+        clean[--len] = '\0';
+    if (!(root = read_manifest(src, err)))
+        return -1;
+    if (retune_manifest(root, thresholds, n, note, err) < 0 ||
+        make_sibling_tmpdir(clean, tmp, sizeof tmp, err) < 0) {
+        json_decref(root);
+        return -1;
+    }
+    if (copy_model_file(src, tmp, FEATURES, json_object_get(root, "files"), err) < 0 ||
+        copy_model_file(src, tmp, NETWORK, json_object_get(root, "files"), err) < 0)
+        goto fail;
+    if (!(text = json_dumps(root, JSON_INDENT(2)))) {
+        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory writing manifest");
+        goto fail;
+    }
+    if (join_path(path, sizeof path, tmp, MANIFEST, err) < 0 ||
+        write_file(path, text, strlen(text), err) < 0)
+        goto fail;
+    fsync_path(tmp, 1);
+    if (nt_dir_swap_into_place(tmp, clean, err) < 0)
+        goto fail;
+    free(text);
+    json_decref(root);
+    return 0;
+fail:
+    free(text);
+    json_decref(root);
+    remove_model_dir(tmp);
+    return -1;
+}
