@@ -33,7 +33,8 @@ LIB_SRC := model/errors.c model/hash.c model/normalize.c model/features.c \
            model/network.c model/modelfile.c model/image.c model/model.c \
            training/dataset.c training/evaluate.c training/epoch.c training/train.c
 CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
-           plugin/cmd_train.c plugin/cmd_eval.c plugin/cmd_info.c \
+           plugin/cmd_train.c plugin/cmd_eval.c plugin/report.c plugin/scores.c \
+           plugin/tune.c plugin/cmd_info.c \
            plugin/mail.c plugin/cmd_mail.c \
            plugin/mailbox.c plugin/train_mail.c
 PLUGIN_SRC := plugin/plugin.c plugin/filter.c
