@@ -38,7 +38,8 @@ CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
            plugin/mail.c plugin/cmd_mail.c \
            plugin/mailbox.c plugin/train_mail.c
 PLUGIN_SRC := plugin/plugin.c plugin/filter.c
-TEST_NAMES ?= test_normalize test_model test_cli test_plugin test_mail test_train test_retrain
+TEST_NAMES ?= test_normalize test_model test_cli test_plugin test_mail test_train test_retrain \
+              test_report
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)

@@ -25,6 +25,9 @@ run "info, model read from text" "$cli" info -m "$tmp/model"
 run "info, model mapped" "$cli" info -m "$tmp/model"
 run classify "$cli" classify -m "$tmp/model"
 run eval "$cli" eval -m "$tmp/model" "$tmp/items.jsonl"
+run "eval --report" "$cli" eval -m "$tmp/model" --report "$tmp/report.html" "$tmp/items.jsonl"
+run "eval --tune-thresholds" "$cli" eval -m "$tmp/model" --tune-thresholds "$tmp/tuned" \
+    --min-precision 0.9 "$tmp/items.jsonl"
 run normalize "$cli" normalize
 run train "$cli" train -o "$tmp/trained" --epochs 2 --hidden 3 --features 200 "$tmp/items.jsonl"
 # training from mail folders: an mbox (one message in two folders) and a Maildir
