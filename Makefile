@@ -35,11 +35,11 @@ LIB_SRC := model/errors.c model/hash.c model/normalize.c model/features.c \
 CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
            plugin/cmd_train.c plugin/cmd_eval.c plugin/report.c plugin/scores.c \
            plugin/tune.c plugin/cmd_info.c \
-           plugin/mail.c plugin/cmd_mail.c \
+           plugin/mail.c plugin/cmd_mail.c plugin/cmd_compare.c plugin/cmd_install.c \
            plugin/mailbox.c plugin/train_mail.c
 PLUGIN_SRC := plugin/plugin.c plugin/filter.c
 TEST_NAMES ?= test_normalize test_model test_cli test_plugin test_mail test_train test_retrain \
-              test_report
+              test_report test_lifecycle
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)

@@ -22,6 +22,8 @@ int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_normalize(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_install(int argc, char **argv);
 
 /* Print "newstag: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,8 @@ static const cli_command COMMANDS[] = {
     {"classify", cmd_classify, "tag JSON Lines items on stdin"},
     {"train", cmd_train, "train a model from labeled items"},
     {"eval", cmd_eval, "measure a model on labeled items"},
+    {"compare", cmd_compare, "compare two models on labeled items, with a verdict"},
+    {"install-model", cmd_install, "install a model atomically (or --rollback)"},
     {"mail", cmd_mail, "tag one mail message (a filter for procmail and friends)"},
     {"info", cmd_info, "show a model's manifest"},
     {"normalize", cmd_normalize, "show text as the feature extractor sees it"},
@@ -27,7 +29,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: newstag COMMAND [OPTIONS]\n\n"
                  "Tags Vietnamese political news by topic.\n\ncommands:\n");
     for (i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(out, "  %-14s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out, "\n'newstag COMMAND --help' describes a command; "
                  "'newstag --version' prints the version.\n");
 }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # valgrind memcheck over the CLI paths: classify, mail, eval, info (model
-# read from text and from network.bin), normalize and a small training run.
+# read from text and from network.bin), normalize, a small training run,
+# compare, install-model and its rollback.
 # Writes "passed failed 0" to BUILD/valgrind-summary.
 # Usage: tests/valgrind-cli.sh BUILD_DIR
 set -u
@@ -37,6 +38,10 @@ printf 'Subject: B\303\263ng \304\221\303\241\n\n\304\220\341\273\231i tuy\341\2
 head -3 "$tmp/mail.mbox" | tail -2 > "$tmp/maildir/cur/2.M2P1.x:2,S"
 run "train --from-mail" "$cli" train -o "$tmp/trained-mail" --epochs 2 --hidden 3 --features 200 \
     --from-mail budget="$tmp/mail.mbox" --from-mail none="$tmp/maildir" "$tmp/items.jsonl"
+run compare "$cli" compare -m "$tmp/trained" -m "$tmp/model" "$tmp/items.jsonl"
+run install-model "$cli" install-model "$tmp/trained" "$tmp/installed"
+run "install-model over a model" "$cli" install-model "$tmp/model" "$tmp/installed"
+run "install-model --rollback" "$cli" install-model --rollback "$tmp/installed"
 printf 'Subject: =?UTF-8?B?VGh1IG5nw6JuIHPDoWNo?=\nContent-Type: text/plain; charset=utf-8\n\nbody\n' > "$tmp/stdin"
 run mail "$cli" mail -m "$tmp/model"
 echo "$passed $failed 0" > "$build/valgrind-summary"
