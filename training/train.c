@@ -627,8 +627,7 @@ static struct fann *parent_network(trainer *t, newstag_error *err)
 static struct fann *create_network(trainer *t, newstag_error *err)
 {
     struct fann *ann;
-    struct fann_connection *con;
-    unsigned n, i;
+    unsigned i;
     uint64_t rng = t->opt->seed * 0x2545F4914F6CDD1DULL + 1;
 
     if (t->from_parent)
@@ -643,18 +642,11 @@ static struct fann *create_network(trainer *t, newstag_error *err)
         return NULL;
     }
     configure_training(ann);
-    n = fann_get_total_connections(ann);
-    con = malloc((size_t)n * sizeof *con);
-    if (!con) {
-        fann_destroy(ann);
-        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    fann_get_connection_array(ann, con);
-    for (i = 0; i < n; i++)
-        con[i].weight = (fann_type)(rng_uniform(&rng) * 0.2 - 0.1);
-    fann_set_weight_array(ann, con, n);
-    free(con);
+    /* ann->weights holds the connections in fann_get_connection_array's
+     * order; filling it directly is what fann_set_weight_array does, without
+     * its search per connection (quadratic: 70% of a short training run) */
+    for (i = 0; i < ann->total_connections; i++)
+        ann->weights[i] = (fann_type)(rng_uniform(&rng) * 0.2 - 0.1);
     return ann;
 }
 
