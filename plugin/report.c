@@ -81,10 +81,14 @@ static const char STYLE[] =
     "figcaption{font-size:12px;color:#555;margin-top:4px}\n"
     ".matrix td{min-width:58px}.matrix td.dark{color:#fff}\n"
     ".matrix td.diag{outline:2px solid #2a9d50;outline-offset:-2px}\n"
-    ".worst td{vertical-align:top}.worst td.title{max-width:330px}\n"
-    ".worst td.item{max-width:150px;overflow-wrap:anywhere}.worst small{color:#666}\n"
+    ".worst td{vertical-align:top;overflow-wrap:anywhere}\n"
+    ".worst td.title{min-width:220px;max-width:330px}\n"
+    ".worst td.item{min-width:80px;max-width:150px;overflow-wrap:break-word}\n"
+    ".worst td.error{min-width:150px;max-width:220px}\n"
+    ".worst td.labels{min-width:140px;max-width:220px}.worst small{color:#666}\n"
     ".tag{font-weight:600}.tag.fp{color:#c0392b}.tag.fn{color:#8e44ad}\n"
-    ".scores{font-size:11px;color:#555;max-width:260px}.scores b{color:#000}\n"
+    ".scores{font-size:11px;color:#555;min-width:220px;max-width:300px}.scores b{color:#000}\n"
+    ".scroll{overflow-x:auto;max-width:100%}\n"
     "footer{margin:30px 0 10px;color:#888;font-size:12px}\n";
 
 /* ---- escaping and SVG helpers ------------------------------------------ */
@@ -620,7 +624,7 @@ static int write_matrix(FILE *f, const cli_report_input *in)
           "<p class=\"note\">A cell counts the items that carry the row's gold label and "
           "got the column's predicted label (an item counts once per pair, so a row can "
           "add up to more than its items). Shading is the share of the row's items; "
-          "the outlined cells are agreement.</p>\n<table class=\"matrix\">\n"
+          "the outlined cells are agreement.</p>\n<div class=\"scroll\"><table class=\"matrix\">\n"
           "<tr><th class=\"t\">gold \\ predicted</th>", f);
     for (p = 0; p <= L; p++)
         matrix_heading(f, in, p, "th");
@@ -632,7 +636,7 @@ static int write_matrix(FILE *f, const cli_report_input *in)
             matrix_cell(f, cells[g * (L + 1) + p], row_items[g], g == p);
         fprintf(f, "<td>%zu</td></tr>\n", row_items[g]);
     }
-    fputs("</table>\n</section>\n", f);
+    fputs("</table></div>\n</section>\n", f);
     free(cells), free(row_items);
     return 0;
 }
@@ -711,6 +715,19 @@ static void put_label_set(FILE *f, const cli_report_input *in, size_t item, int 
         fputs("(none)", f);
 }
 
+/* A path that may wrap after its slashes. */
+static void put_path(FILE *f, const char *path)
+{
+    const char *slash;
+
+    while ((slash = strchr(path, '/')) != NULL) {
+        put_escaped(f, path, (size_t)(slash - path) + 1, SIZE_MAX);
+        fputs("<wbr>", f);
+        path = slash + 1;
+    }
+    put_str(f, path);
+}
+
 static void put_item_position(FILE *f, const cli_report_input *in, size_t item)
 {
     size_t k = 0;
@@ -720,7 +737,7 @@ static void put_item_position(FILE *f, const cli_report_input *in, size_t item)
         while (k + 1 < in->nfiles && item >= in->file_end[k])
             k++;
         fputs("<br><small>", f);
-        put_str(f, in->files[k]);
+        put_path(f, in->files[k]);
         fprintf(f, " #%zu</small>", item + 1 - (k ? in->file_end[k - 1] : 0));
     }
     fputs("</td>", f);
@@ -732,15 +749,15 @@ static void worst_row(FILE *f, const cli_report_input *in, const miss *m)
 
     fprintf(f, "<tr class=\"%s\">", m->false_positive ? "fp" : "fn");
     put_item_position(f, in, m->item);
-    fprintf(f, "<td class=\"t\"><span class=\"tag %s\">%s</span><br>",
+    fprintf(f, "<td class=\"t error\"><span class=\"tag %s\">%s</span><br>",
             m->false_positive ? "fp" : "fn",
             m->false_positive ? "false positive" : "false negative");
     put_str(f, label_name(in, m->label));
     fprintf(f, " %.4f</td><td class=\"t title\">", (double)m->score);
     put_title(f, newstag_dataset_text(in->ds, m->item));
-    fputs("</td><td class=\"t\">", f);
+    fputs("</td><td class=\"t labels\">", f);
     put_label_set(f, in, m->item, 0);
-    fputs("</td><td class=\"t\">", f);
+    fputs("</td><td class=\"t labels\">", f);
     put_label_set(f, in, m->item, 1);
     fputs("</td><td class=\"t scores\">", f);
     for (l = 0; l < in->scores->labels; l++) {
@@ -760,7 +777,7 @@ static void write_worst(FILE *f, const cli_report_input *in)
     fprintf(f, "<section id=\"misclassified\">\n<h2>Worst misclassified items</h2>\n"
                "<p class=\"note\">The highest-scoring false positives and the "
                "lowest-scoring false negatives, up to %d in all, worst first. Item numbers "
-               "count the items of the data from 1.</p>\n<table class=\"worst\">\n"
+               "count the items of the data from 1.</p>\n<div class=\"scroll\"><table class=\"worst\">\n"
                "<tr><th>item</th><th class=\"t\">error</th><th class=\"t\">title</th>"
                "<th class=\"t\">gold</th><th class=\"t\">predicted</th>"
                "<th class=\"t\">scores</th></tr>\n", WORST_ITEMS);
@@ -769,7 +786,7 @@ static void write_worst(FILE *f, const cli_report_input *in)
     if (n == 0)
         fputs("<tr><td class=\"t\" colspan=\"6\">None: every label of every item was "
               "predicted right at the thresholds in use.</td></tr>\n", f);
-    fputs("</table>\n</section>\n", f);
+    fputs("</table></div>\n</section>\n", f);
 }
 
 /* ---- the file --------------------------------------------------------------- */
