@@ -631,14 +631,16 @@ static void test_tune_thresholds_refuses_bad_source(void **state)
 
     snprintf(model, sizeof model, "%s/damaged", tmp);
     snprintf(cmd, sizeof cmd, "cp -r %s %s && printf X | dd of=%s/network.net bs=1 "
-             "seek=4000 conv=notrunc 2>/dev/null", tu_model(), model, model);
+             "seek=4000 conv=notrunc 2>/dev/null && ! cmp -s %s/network.net %s/network.net",
+             tu_model(), model, model, tu_model(), model);
     free(run_ok(cmd));
     assert_tune_fails(model, out_dir, 78, "damaged");
     assert_false(exists(out_dir));
 
     snprintf(model, sizeof model, "%s/edited", tmp);
-    snprintf(cmd, sizeof cmd, "cp -r %s %s && sed -i 's/0\\.5/0.25/' %s/manifest.json", tu_model(), model,
-             model);
+    snprintf(cmd, sizeof cmd, "cp -r %s %s && sed -i 's/\"thresholds\": {/\"thresholds\": "
+             "{\"edited\": 0.5, /' %s/manifest.json && ! cmp -s %s/manifest.json "
+             "%s/manifest.json", tu_model(), model, model, tu_model(), model);
     free(run_ok(cmd));
     assert_tune_fails(model, out_dir, 78, "manifest checksum does not match");
     assert_false(exists(out_dir));
