@@ -302,6 +302,25 @@ static void test_rare_label_warning_and_oversampling(void **state)
     free(small), free(out), free(path);
 }
 
+/* Dev items that are also training items are counted in a warning. */
+static void test_dev_overlap_warning(void **state)
+{
+    char out[512];
+    newstag_train_options o;
+
+    (void)state;
+    snprintf(out, sizeof out, "%s/overlap", tmp);
+    small_options(&o);
+    o.epochs = 2;
+    train_ok("tests/data/small.jsonl", "tests/data/small.jsonl", &o, out);
+    assert_non_null(strstr(notices, "warning: 320 of the 320 dev items are also "
+                                    "training items"));
+    small_options(&o);
+    o.epochs = 2;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, out);
+    assert_null(strstr(notices, "dev items are also training items"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_init_falls_back_on_new_labels),
         cmocka_unit_test(test_init_from_damaged_model),
         cmocka_unit_test(test_rare_label_warning_and_oversampling),
+        cmocka_unit_test(test_dev_overlap_warning),
     };
     return cmocka_run_group_tests_name("train", tests, setup, teardown);
 }

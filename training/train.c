@@ -283,6 +283,34 @@ static int plan_repeats(trainer *t, const newstag_dataset *train,
     return 0;
 }
 
+static int cmp_u64(const void *a, const void *b);
+
+/* Dev items whose text is also a training item make dev scores (and so the
+ * chosen epoch and thresholds) optimistic: say how many there are. */
+static int warn_dev_overlap(const trainer *t, const newstag_dataset *train,
+                            const newstag_dataset *dev, newstag_error *err)
+{
+    uint64_t *seen = malloc((train->n ? train->n : 1) * sizeof *seen), h;
+    size_t i, same = 0;
+
+    if (!seen)
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    for (i = 0; i < train->n; i++)
+        seen[i] = nt_hash64(train->items[i].text, strlen(train->items[i].text), 0);
+    qsort(seen, train->n, sizeof *seen, cmp_u64);
+    for (i = 0; i < dev->n; i++) {
+        h = nt_hash64(dev->items[i].text, strlen(dev->items[i].text), 0);
+        if (bsearch(&h, seen, train->n, sizeof *seen, cmp_u64))
+            same++;
+    }
+    free(seen);
+    if (same)
+        notice(t->opt, "warning: %zu of the %zu dev items are also training items; "
+               "dev scores, the chosen epoch and the thresholds will be optimistic",
+               same, dev->n);
+    return 0;
+}
+
 /* ---- vocabulary ---------------------------------------------------------- */
 
 typedef struct df_entry {
@@ -863,7 +891,8 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
         (collect_labels(&t, train, dev, err) < 0 ||
          (opt->hash_buckets ? build_hashed(&t, train, err) : build_vocab(&t, train, err)) < 0))
         goto out;
-    if (plan_repeats(&t, train, dev, err) < 0 || prepare_dev(&t, dev, err) < 0 ||
+    if (plan_repeats(&t, train, dev, err) < 0 || warn_dev_overlap(&t, train, dev, err) < 0 ||
+        prepare_dev(&t, dev, err) < 0 ||
         !(data = build_train_data(&t, train, err)) || !(ann = create_network(&t, err)))
         goto out;
     if (train_loop(&t, ann, data, &best, thr, &res, &best_epoch, &epochs_run, err) < 0)
