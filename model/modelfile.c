@@ -299,6 +299,41 @@ int nt_dir_swap_into_place(const char *src, const char *dst, newstag_error *err)
 
 static int model_write(const char *dir, const nt_model_out *m, newstag_error *err);
 
+/* The model path without trailing slashes, into clean (4096 bytes). */
+static int clean_model_path(const char *dir, char *clean, newstag_error *err)
+{
+    size_t len = strlen(dir);
+
+    if (len == 0 || len >= 4096)
+        return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "bad model path");
+    memcpy(clean, dir, len + 1);
+    while (len > 1 && clean[len - 1] == '/')
+        clean[--len] = '\0';
+    return 0;
+}
+
+/* Last step of writing a model: the manifest into the temp directory `tmp`
+ * (whose other files are written and synced), then the swap into place.
+ * On failure tmp is removed. */
+static int finish_model_dir(const char *tmp, const char *clean, json_t *manifest,
+                            newstag_error *err)
+{
+    char path[4096], *text = json_dumps(manifest, JSON_INDENT(2));
+    int rc = -1;
+
+    if (!text)
+        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory writing manifest");
+    else if (join_path(path, sizeof path, tmp, MANIFEST, err) == 0 &&
+             write_file(path, text, strlen(text), err) == 0) {
+        fsync_path(tmp, 1);
+        rc = nt_dir_swap_into_place(tmp, clean, err);
+    }
+    free(text);
+    if (rc < 0)
+        remove_model_dir(tmp);
+    return rc;
+}
+
 /* Numbers in features.tsv are written with printf: use the C locale. */
 int nt_model_write(const char *dir, const nt_model_out *m, newstag_error *err)
 {
@@ -317,18 +352,12 @@ int nt_model_write(const char *dir, const nt_model_out *m, newstag_error *err)
 
 static int model_write(const char *dir, const nt_model_out *m, newstag_error *err)
 {
-    char tmp[4096], path[4096];
-    json_t *manifest = NULL;
-    char *text = NULL;
-    size_t len = strlen(dir);
-    char clean[4096];
+    char tmp[4096], path[4096], clean[4096];
+    json_t *manifest;
+    int rc;
 
-    if (len == 0 || len >= sizeof clean)
-        return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "bad model path");
-    memcpy(clean, dir, len + 1);
-    while (len > 1 && clean[len - 1] == '/')
-        clean[--len] = '\0';
-    if (make_sibling_tmpdir(clean, tmp, sizeof tmp, err) < 0)
+    if (clean_model_path(dir, clean, err) < 0 ||
+        make_sibling_tmpdir(clean, tmp, sizeof tmp, err) < 0)
         return -1;
     if (join_path(path, sizeof path, tmp, FEATURES, err) < 0 ||
         write_features(path, m, err) < 0)
@@ -338,23 +367,10 @@ static int model_write(const char *dir, const nt_model_out *m, newstag_error *er
         goto fail;
     if (!(manifest = build_manifest(tmp, m, err)))
         goto fail;
-    text = json_dumps(manifest, JSON_INDENT(2));
-    if (!text) {
-        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory writing manifest");
-        goto fail;
-    }
-    if (join_path(path, sizeof path, tmp, MANIFEST, err) < 0 ||
-        write_file(path, text, strlen(text), err) < 0)
-        goto fail;
-    fsync_path(tmp, 1);
-    if (nt_dir_swap_into_place(tmp, clean, err) < 0)
-        goto fail;
-    free(text);
+    rc = finish_model_dir(tmp, clean, manifest, err);
     json_decref(manifest);
-    return 0;
+    return rc;
 fail:
-    free(text);
-    json_decref(manifest);
     remove_model_dir(tmp);
     return -1;
 }
@@ -820,17 +836,11 @@ int nt_model_copy_with_thresholds(const char *src, const double *thresholds,
                                   size_t n, struct json_t *note,
                                   const char *dst, newstag_error *err)
 {
-    char tmp[4096], path[4096], clean[4096];
-    size_t len = strlen(dst);
+    char tmp[4096], clean[4096];
     json_t *root;
-    char *text = NULL;
+    int rc = -1;
 
-    if (len == 0 || len >= sizeof clean)
-        return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "bad model path");
-    memcpy(clean, dst, len + 1);
-    while (len > 1 && clean[len - 1] == '/')
-        clean[--len] = '\0';
-    if (!(root = read_manifest(src, err)))
+    if (clean_model_path(dst, clean, err) < 0 || !(root = read_manifest(src, err)))
         return -1;
     if (retune_manifest(root, thresholds, n, note, err) < 0 ||
         make_sibling_tmpdir(clean, tmp, sizeof tmp, err) < 0) {
@@ -839,23 +849,9 @@ int nt_model_copy_with_thresholds(const char *src, const double *thresholds,
     }
     if (copy_model_file(src, tmp, FEATURES, json_object_get(root, "files"), err) < 0 ||
         copy_model_file(src, tmp, NETWORK, json_object_get(root, "files"), err) < 0)
-        goto fail;
-    if (!(text = json_dumps(root, JSON_INDENT(2)))) {
-        nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory writing manifest");
-        goto fail;
-    }
-    if (join_path(path, sizeof path, tmp, MANIFEST, err) < 0 ||
-        write_file(path, text, strlen(text), err) < 0)
-        goto fail;
-    fsync_path(tmp, 1);
-    if (nt_dir_swap_into_place(tmp, clean, err) < 0)
-        goto fail;
-    free(text);
+        remove_model_dir(tmp);
+    else
+        rc = finish_model_dir(tmp, clean, root, err);
     json_decref(root);
-    return 0;
-fail:
-    free(text);
-    json_decref(root);
-    remove_model_dir(tmp);
-    return -1;
+    return rc;
 }
