@@ -31,7 +31,8 @@ LIBS    := $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC := model/errors.c model/hash.c model/normalize.c model/features.c \
            model/network.c model/modelfile.c model/image.c model/model.c \
-           training/dataset.c training/evaluate.c training/epoch.c training/train.c
+           training/dataset.c training/evaluate.c training/epoch.c training/vocabulary.c \
+           training/train.c
 CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
            plugin/cmd_train.c plugin/cmd_eval.c plugin/report.c plugin/scores.c \
            plugin/tune.c plugin/cmd_info.c \

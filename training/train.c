@@ -2,9 +2,8 @@
  * train.c - the trainer: vocabulary, FANN training, epoch choice and
  * per-label thresholds on the dev split, and writing the model.
  *
- * 1. The vocabulary is every n-gram seen in at least min_df training items,
- *    the max_features most frequent kept (ties broken by hash, so the choice
- *    is deterministic); idf = ln((1 + N) / (1 + df)) + 1.
+ * 1. The vocabulary (vocabulary.c): the max_features n-grams found in the
+ *    most training items (at least min_df).
  * 2. Items become L2-normalized (1 + log tf) * idf vectors. With
  *    `augment`, each training item is also added without diacritics, so the
  *    network learns to read accent-free text.
@@ -20,7 +19,6 @@
  * training (`init_model`) reuses the parent's vocabulary, labels and
  * network, and starts from its weights ("epoch 0").
  */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +30,7 @@
 
 #include "epoch.h"
 #include "evaluate.h"
+#include "vocabulary.h"
 
 /* Preferred order of the built-in labels; other labels follow by name. */
 static const char *const KNOWN_LABELS[] = {
@@ -283,8 +282,6 @@ static int plan_repeats(trainer *t, const newstag_dataset *train,
     return 0;
 }
 
-static int cmp_u64(const void *a, const void *b);
-
 /* Dev items whose text is also a training item make dev scores (and so the
  * chosen epoch and thresholds) optimistic: say how many there are. */
 static int warn_dev_overlap(const trainer *t, const newstag_dataset *train,
@@ -297,10 +294,10 @@ static int warn_dev_overlap(const trainer *t, const newstag_dataset *train,
         return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
     for (i = 0; i < train->n; i++)
         seen[i] = nt_hash64(train->items[i].text, strlen(train->items[i].text), 0);
-    qsort(seen, train->n, sizeof *seen, cmp_u64);
+    qsort(seen, train->n, sizeof *seen, nt_cmp_u64);
     for (i = 0; i < dev->n; i++) {
         h = nt_hash64(dev->items[i].text, strlen(dev->items[i].text), 0);
-        if (bsearch(&h, seen, train->n, sizeof *seen, cmp_u64))
+        if (bsearch(&h, seen, train->n, sizeof *seen, nt_cmp_u64))
             same++;
     }
     free(seen);
@@ -309,199 +306,6 @@ static int warn_dev_overlap(const trainer *t, const newstag_dataset *train,
                "dev scores, the chosen epoch and the thresholds will be optimistic",
                same, dev->n);
     return 0;
-}
-
-/* ---- vocabulary ---------------------------------------------------------- */
-
-typedef struct df_entry {
-    uint64_t h;
-    uint32_t df;
-} df_entry;
-
-typedef struct df_table {
-    df_entry *e;
-    size_t mask, n;
-} df_table;
-
-static int df_grow(df_table *t)
-{
-    size_t cap = t->mask ? (t->mask + 1) * 2 : 1 << 16, i;
-    df_entry *e = calloc(cap, sizeof *e);
-
-    if (!e)
-        return -1;
-    for (i = 0; t->mask && i <= t->mask; i++)
-        if (t->e[i].h) {
-            size_t j = (size_t)t->e[i].h & (cap - 1);
-            while (e[j].h)
-                j = (j + 1) & (cap - 1);
-            e[j] = t->e[i];
-        }
-    free(t->e);
-    t->e = e;
-    t->mask = cap - 1;
-    return 0;
-}
-
-static int df_add(df_table *t, uint64_t h)
-{
-    size_t j;
-
-    if ((t->n + 1) * 2 > t->mask + 1 && df_grow(t) < 0)
-        return -1;
-    j = (size_t)h & t->mask;
-    while (t->e[j].h && t->e[j].h != h)
-        j = (j + 1) & t->mask;
-    if (!t->e[j].h) {
-        t->e[j].h = h;
-        t->n++;
-    }
-    t->e[j].df++;
-    return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static int cmp_df_desc(const void *a, const void *b)
-{
-    const df_entry *x = a, *y = b;
-
-    if (x->df != y->df)
-        return x->df > y->df ? -1 : 1;
-    return x->h < y->h ? -1 : x->h > y->h;
-}
-
-/* Unique n-gram hashes of a text, into g (sorted). */
-static int unique_grams(const nt_feature_config *fc, const char *text,
-                        nt_grams *g)
-{
-    size_t i, m = 0;
-
-    nt_grams_reset(g);
-    if (nt_extract_grams(fc, text, strlen(text), 0, g, NULL) < 0)
-        return -1;
-    qsort(g->h, g->n, sizeof *g->h, cmp_u64);
-    for (i = 0; i < g->n; i++)
-        if (m == 0 || g->h[i] != g->h[m - 1])
-            g->h[m++] = g->h[i];
-    g->n = m;
-    return 0;
-}
-
-typedef struct texts_ctx {
-    const nt_vocab *vocab;
-    char **texts;
-    int oom;
-} texts_ctx;
-
-static void remember_text(void *user, uint64_t h, const char *text, size_t len)
-{
-    texts_ctx *c = user;
-    long k = nt_vocab_find(c->vocab, h);
-
-    if (k >= 0 && !c->texts[k] && !(c->texts[k] = strndup(text, len)))
-        c->oom = 1;
-}
-
-/* Feature hashing: every n-gram maps to hash % buckets; idf per bucket. */
-static int build_hashed(trainer *t, const newstag_dataset *train,
-                        newstag_error *err)
-{
-    size_t B = t->opt->hash_buckets, i, k, N = train->n;
-    uint32_t *df = calloc(B, sizeof *df);
-    nt_grams g = {0};
-    char name[32];
-
-    if (!df || nt_vocab_init_hashed(&t->vocab, B) < 0 ||
-        !(t->gram_texts = calloc(B, sizeof *t->gram_texts))) {
-        free(df);
-        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
-    }
-    for (i = 0; i < N; i++) {
-        size_t last = (size_t)-1;
-        if (unique_grams(&t->fc, train->items[i].text, &g) < 0)
-            break;
-        for (k = 0; k < g.n; k++)
-            g.h[k] %= B;
-        qsort(g.h, g.n, sizeof *g.h, cmp_u64);
-        for (k = 0; k < g.n; k++)
-            if (g.h[k] != last)
-                df[last = g.h[k]]++;
-    }
-    nt_grams_free(&g);
-    for (k = 0; k < B; k++) {
-        t->vocab.idf[k] = t->opt->no_idf ? 1.0f : (float)(log((1.0 + N) / (1.0 + df[k])) + 1.0);
-        snprintf(name, sizeof name, "#%zu", k);
-        if (!(t->gram_texts[k] = strdup(name))) {
-            free(df);
-            return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
-        }
-    }
-    t->vocab.binary_tf = t->opt->binary_tf;   /* every n-gram has an input */
-    free(df);
-    return i == N ? 0 : nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
-}
-
-static int build_vocab(trainer *t, const newstag_dataset *train,
-                       newstag_error *err)
-{
-    df_table df = {0};
-    nt_grams g = {0};
-    size_t i, kept = 0, N = train->n;
-    texts_ctx tc;
-
-    for (i = 0; i < N; i++) {
-        size_t k;
-        if (unique_grams(&t->fc, train->items[i].text, &g) < 0)
-            goto oom;
-        for (k = 0; k < g.n; k++)
-            if (df_add(&df, g.h[k]) < 0)
-                goto oom;
-    }
-    /* compact and rank the entries */
-    for (i = 0; df.mask && i <= df.mask; i++)
-        if (df.e[i].h && df.e[i].df >= t->opt->min_df)
-            df.e[kept++] = df.e[i];
-    qsort(df.e, kept, sizeof *df.e, cmp_df_desc);
-    if (kept > t->opt->max_features)
-        kept = t->opt->max_features;
-    if (kept == 0) {
-        free(df.e), nt_grams_free(&g);
-        return nt_fail(err, NEWSTAG_ERR_TRAIN,
-                       "no n-gram occurs in %u or more training items; add data",
-                       t->opt->min_df);
-    }
-    if (nt_vocab_init(&t->vocab, kept) < 0)
-        goto oom;
-    for (i = 0; i < kept; i++)
-        nt_vocab_add(&t->vocab, df.e[i].h, t->opt->no_idf ? 1.0f :
-                     (float)(log((1.0 + N) / (1.0 + df.e[i].df)) + 1.0));
-    if (t->opt->oov_norm)   /* an unknown n-gram weighs like the rarest known */
-        t->vocab.oov_idf = t->opt->no_idf ? 1.0f :
-                           (float)(log((1.0 + N) / (1.0 + t->opt->min_df)) + 1.0);
-    t->vocab.binary_tf = t->opt->binary_tf;
-    free(df.e);
-    nt_grams_free(&g);
-    /* readable n-grams for the features file */
-    t->gram_texts = calloc(kept, sizeof *t->gram_texts);
-    if (!t->gram_texts)
-        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
-    tc.vocab = &t->vocab, tc.texts = t->gram_texts, tc.oom = 0;
-    for (i = 0; i < N; i++)
-        nt_extract_gram_texts(&t->fc, train->items[i].text,
-                              strlen(train->items[i].text), remember_text, &tc);
-    for (i = 0; i < kept; i++)
-        if (!t->gram_texts[i])
-            tc.oom = 1;
-    return tc.oom ? nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory") : 0;
-oom:
-    free(df.e);
-    nt_grams_free(&g);
-    return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory building the vocabulary");
 }
 
 /* ---- vectors --------------------------------------------------------------- */
@@ -889,7 +693,8 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
         goto out;
     if (!t.from_parent &&
         (collect_labels(&t, train, dev, err) < 0 ||
-         (opt->hash_buckets ? build_hashed(&t, train, err) : build_vocab(&t, train, err)) < 0))
+         (opt->hash_buckets ? nt_build_hashed(&t.fc, opt, train, &t.vocab, &t.gram_texts, err)
+                            : nt_build_vocab(&t.fc, opt, train, &t.vocab, &t.gram_texts, err)) < 0))
         goto out;
     if (plan_repeats(&t, train, dev, err) < 0 || warn_dev_overlap(&t, train, dev, err) < 0 ||
         prepare_dev(&t, dev, err) < 0 ||
