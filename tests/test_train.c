@@ -321,6 +321,59 @@ static void test_dev_overlap_warning(void **state)
     assert_null(strstr(notices, "dev items are also training items"));
 }
 
+/* The most labels a model may have: 64 train, load, score and round-trip
+ * through the manifest; a 65th is refused with a clear error. */
+static void test_sixty_four_labels(void **state)
+{
+    newstag_dataset *src = read_data("tests/data/small.jsonl"), *ds = newstag_dataset_new();
+    char names[NEWSTAG_MAX_LABELS + 1][16], out[512];
+    const char *one[1];
+    newstag_train_options o;
+    newstag_error err;
+    newstag_model *m;
+    newstag_ctx *ctx;
+    float scores[NEWSTAG_MAX_LABELS];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i <= NEWSTAG_MAX_LABELS; i++)
+        snprintf(names[i], sizeof names[i], "topic_%02zu", i);
+    for (i = 0; i < newstag_dataset_size(src); i++) {
+        one[0] = names[i % NEWSTAG_MAX_LABELS];
+        assert_int_equal(newstag_dataset_add(ds, newstag_dataset_text(src, i), one, 1, &err), 0);
+    }
+    assert_int_equal(newstag_dataset_num_labels(ds), NEWSTAG_MAX_LABELS);
+    one[0] = names[NEWSTAG_MAX_LABELS];
+    assert_int_equal(newstag_dataset_add(ds, "một mục nữa", one, 1, &err), -1);
+    assert_int_equal(err.code, NEWSTAG_ERR_INPUT);
+    assert_string_equal(err.text, "more than 64 labels");
+
+    snprintf(out, sizeof out, "%s/sixtyfour", tmp);
+    small_options(&o);
+    o.epochs = 2;
+    if (newstag_train(ds, NULL, &o, out, &err) < 0)
+        fail_msg("%s", err.text);
+    assert_non_null(strstr(notices, "warning: label \"topic_63\" has only"));
+    m = newstag_model_load(out, &err);
+    assert_non_null(m);
+    assert_int_equal(newstag_model_num_labels(m), NEWSTAG_MAX_LABELS);
+    for (i = 0; i < NEWSTAG_MAX_LABELS; i++)
+        assert_int_equal(newstag_model_label_index(m, names[i]), (int)i);
+    ctx = newstag_ctx_new(m, &err);
+    assert_non_null(ctx);
+    for (i = 0; i < NEWSTAG_MAX_LABELS; i++)
+        scores[i] = -1;
+    assert_int_equal(newstag_classify(ctx, "Quốc hội thảo luận ngân sách",
+                                      strlen("Quốc hội thảo luận ngân sách"), scores,
+                                      NULL, &err), 0);
+    for (i = 0; i < NEWSTAG_MAX_LABELS; i++)
+        assert_true(scores[i] >= 0 && scores[i] <= 1);
+    newstag_ctx_free(ctx);
+    newstag_model_free(m);
+    newstag_dataset_free(ds);
+    newstag_dataset_free(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_init_from_damaged_model),
         cmocka_unit_test(test_rare_label_warning_and_oversampling),
         cmocka_unit_test(test_dev_overlap_warning),
+        cmocka_unit_test(test_sixty_four_labels),
     };
     return cmocka_run_group_tests_name("train", tests, setup, teardown);
 }
