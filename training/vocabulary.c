@@ -146,62 +146,88 @@ int nt_build_hashed(const nt_feature_config *fc, const newstag_train_options *op
     return i == N ? 0 : nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
 }
 
-int nt_build_vocab(const nt_feature_config *fc, const newstag_train_options *opt,
-                   const newstag_dataset *train, nt_vocab *vocab,
-                   char ***gram_texts, newstag_error *err)
+/* The n-grams of at least min_df training items, most frequent first. */
+static int rank_ngrams(const nt_feature_config *fc, const newstag_train_options *opt,
+                       const newstag_dataset *train, df_entry **ranked, size_t *n,
+                       newstag_error *err)
 {
     df_table df = {0};
     nt_grams g = {0};
-    size_t i, kept = 0, N = train->n;
-    texts_ctx tc;
+    size_t i, k, kept = 0;
 
-    for (i = 0; i < N; i++) {
-        size_t k;
+    for (i = 0; i < train->n; i++) {
         if (unique_grams(fc, train->items[i].text, &g) < 0)
             goto oom;
         for (k = 0; k < g.n; k++)
             if (df_add(&df, g.h[k]) < 0)
                 goto oom;
     }
-    /* compact and rank the entries */
+    nt_grams_free(&g);
     for (i = 0; df.mask && i <= df.mask; i++)
         if (df.e[i].h && df.e[i].df >= opt->min_df)
             df.e[kept++] = df.e[i];
     qsort(df.e, kept, sizeof *df.e, cmp_df_desc);
-    if (kept > opt->max_features)
-        kept = opt->max_features;
-    if (kept == 0) {
-        free(df.e), nt_grams_free(&g);
-        return nt_fail(err, NEWSTAG_ERR_TRAIN,
-                       "no n-gram occurs in %u or more training items; add data",
-                       opt->min_df);
-    }
-    if (nt_vocab_init(vocab, kept) < 0)
-        goto oom;
-    for (i = 0; i < kept; i++)
-        nt_vocab_add(vocab, df.e[i].h, opt->no_idf ? 1.0f :
-                     (float)(log((1.0 + N) / (1.0 + df.e[i].df)) + 1.0));
-    if (opt->oov_norm)   /* an unknown n-gram weighs like the rarest known */
-        vocab->oov_idf = opt->no_idf ? 1.0f :
-                           (float)(log((1.0 + N) / (1.0 + opt->min_df)) + 1.0);
-    vocab->binary_tf = opt->binary_tf;
-    free(df.e);
-    nt_grams_free(&g);
-    /* readable n-grams for the features file */
-    (*gram_texts) = calloc(kept, sizeof *(*gram_texts));
-    if (!(*gram_texts))
-        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
-    tc.vocab = vocab, tc.texts = (*gram_texts), tc.oom = 0;
-    for (i = 0; i < N; i++)
-        nt_extract_gram_texts(fc, train->items[i].text,
-                              strlen(train->items[i].text), remember_text, &tc);
-    for (i = 0; i < kept; i++)
-        if (!(*gram_texts)[i])
-            tc.oom = 1;
-    return tc.oom ? nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory") : 0;
+    *ranked = df.e;
+    *n = kept;
+    return 0;
 oom:
     free(df.e);
     nt_grams_free(&g);
     return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory building the vocabulary");
+}
+
+static float idf_of(const newstag_train_options *opt, size_t N, double df)
+{
+    return opt->no_idf ? 1.0f : (float)(log((1.0 + N) / (1.0 + df)) + 1.0);
+}
+
+/* The readable n-gram of every feature, for the features file. */
+static int collect_texts(const nt_feature_config *fc, const newstag_dataset *train,
+                         const nt_vocab *vocab, char **texts, newstag_error *err)
+{
+    texts_ctx tc;
+    size_t i;
+
+    tc.vocab = vocab, tc.texts = texts, tc.oom = 0;
+    for (i = 0; i < train->n && !tc.oom; i++)
+        nt_extract_gram_texts(fc, train->items[i].text,
+                              strlen(train->items[i].text), remember_text, &tc);
+    for (i = 0; i < vocab->size; i++)
+        if (!texts[i])
+            tc.oom = 1;
+    return tc.oom ? nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory") : 0;
+}
+
+int nt_build_vocab(const nt_feature_config *fc, const newstag_train_options *opt,
+                   const newstag_dataset *train, nt_vocab *vocab,
+                   char ***gram_texts, newstag_error *err)
+{
+    df_entry *ranked = NULL;
+    size_t i, kept = 0, N = train->n;
+
+    if (rank_ngrams(fc, opt, train, &ranked, &kept, err) < 0)
+        return -1;
+    if (kept > opt->max_features)
+        kept = opt->max_features;
+    if (kept == 0) {
+        free(ranked);
+        return nt_fail(err, NEWSTAG_ERR_TRAIN,
+                       "no n-gram occurs in %u or more training items; add data",
+                       opt->min_df);
+    }
+    if (nt_vocab_init(vocab, kept) < 0) {
+        free(ranked);
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory building the vocabulary");
+    }
+    for (i = 0; i < kept; i++)
+        nt_vocab_add(vocab, ranked[i].h, idf_of(opt, N, ranked[i].df));
+    if (opt->oov_norm)   /* an unknown n-gram weighs like the rarest known */
+        vocab->oov_idf = idf_of(opt, N, opt->min_df);
+    vocab->binary_tf = opt->binary_tf;
+    free(ranked);
+    /* readable n-grams for the features file */
+    if (!(*gram_texts = calloc(kept, sizeof **gram_texts)))
+        return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
+    return collect_texts(fc, train, vocab, *gram_texts, err);
 }
 
