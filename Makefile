@@ -173,11 +173,11 @@ bench: all
 	bench/accuracy
 
 # libFuzzer harnesses (clang): each runs FUZZ_SECONDS from its seed corpus.
-FUZZERS := normalize classify mail manifest
+FUZZERS := normalize classify mail manifest mailbox
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_SRC := $(LIB_SRC) plugin/filter.c plugin/mail.c
+FUZZ_SRC := $(LIB_SRC) plugin/filter.c plugin/mail.c plugin/mailbox.c
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(BUILD)/gen/chartab.inc
 	@mkdir -p $(dir $@)

@@ -177,10 +177,14 @@ static int read_line(nt_mailbox *b, line_info *li, newstag_error *err)
 /* mboxrd: a kept line ">>From x" becomes ">From x", ">From x" "From x". */
 static void unquote_from(nt_mailbox *b, const line_info *li)
 {
-    char *s = b->msg.s + li->start;
-    size_t n = b->msg.n - li->start, q = 0;
+    char *s;
+    size_t n, q = 0;
 
-    if (!b->keep || n == 0 || s[0] != '>')
+    if (!b->keep)                        /* a message over the cap keeps no bytes */
+        return;
+    s = b->msg.s + li->start;
+    n = b->msg.n - li->start;
+    if (n == 0 || s[0] != '>')
         return;
     while (q < n && s[q] == '>')
         q++;

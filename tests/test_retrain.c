@@ -931,6 +931,20 @@ static void test_maildir_order_and_size_cap(void **state)
     assert_msg(&g, 1, "Subject: 3\n");
     assert_int_equal(g.stats.too_large, 1);
     free_got(&g);
+    /* a line that takes the message over the cap, then more lines: the
+     * message is skipped whole. (fuzz_mailbox found the reader doing
+     * pointer arithmetic on the freed buffer here; clang's UBSan sees that,
+     * gcc's does not, so the fuzz seed regress-over-cap-quoted-from, which
+     * make test replays, is the regression test for it.) */
+    m.n = 0;
+    sb_printf(&m, "From x\nSubject: 1234567890\n>From quoted past the cap\n"
+                  "\nFrom x\nSubject: 3\n");
+    tu_write_file(mbox, m.s, m.n);
+    read_box(mbox, 40, &g);
+    assert_int_equal(g.n, 1);
+    assert_msg(&g, 0, "Subject: 3\n");
+    assert_int_equal(g.stats.too_large, 1);
+    free_got(&g);
     free(dir), free(mbox), free(m.s);
 }
 
