@@ -103,7 +103,7 @@ deps:
 # The whole suite: plain, the CLI under valgrind, under AddressSanitizer +
 # UBSan, the plugin under ThreadSanitizer, then every libFuzzer harness for
 # TEST_FUZZ_SECONDS each (from its seeds; a crash fails the suite).
-TEST_FUZZ_SECONDS ?= 20
+TEST_FUZZ_SECONDS ?= 15
 test: deps
 	$(MAKE) test-plain
 	$(MAKE) test-valgrind
@@ -173,7 +173,7 @@ bench: all
 	bench/accuracy
 
 # libFuzzer harnesses (clang): each runs FUZZ_SECONDS from its seed corpus.
-FUZZERS := normalize classify mail manifest mailbox
+FUZZERS := normalize classify mail manifest mailbox dataset
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -I$(BUILD)/gen $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
