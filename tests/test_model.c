@@ -4,6 +4,7 @@
  * survive comma-decimal locales, the sparse forward pass equals fann_run,
  * training is deterministic, damaged models are refused, writes are atomic.
  */
+#include <glob.h>
 #include <locale.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -283,37 +284,45 @@ static void test_deterministic_training(void **state)
 }
 
 /* Dense input as the trainer gives it to libfann: rebuild it from the
- * features file and compare fann_run with the library's sparse pass. */
+ * features file and compare fann_run with the library's sparse pass, on
+ * every item of our corpus (training and dev files). */
 static void test_sparse_forward_equals_fann_run(void **state)
 {
     char *net = path_in(tu_model(), "network.net");
     struct fann *ann;
     newstag_dataset *ds = newstag_dataset_new();
     newstag_error err;
-    size_t i, checked = 0;
+    fann_type *in;
+    size_t i, f, checked = 0;
+    glob_t g;
 
     (void)state;
     assert_non_null(setlocale(LC_ALL, "C"));
     ann = fann_create_from_file(net);   /* stock libfann reads our file */
     assert_non_null(ann);
     assert_int_equal(fann_get_num_output(ann), newstag_model_num_labels(shipped));
-    assert_int_equal(newstag_dataset_read_file(ds, "tests/data/small.jsonl", &err), 0);
+    assert_int_equal(glob("training/corpus/*.jsonl", 0, NULL, &g), 0);
+    for (f = 0; f < g.gl_pathc; f++)
+        if (newstag_dataset_read_file(ds, g.gl_pathv[f], &err) < 0)
+            fail_msg("%s", err.text);
+    globfree(&g);
+    in = calloc(fann_get_num_input(ann), sizeof *in);
+    assert_non_null(in);
     for (i = 0; i < newstag_dataset_size(ds); i++) {
         const char *text = newstag_dataset_text(ds, i);
         float sparse[NEWSTAG_MAX_LABELS];
-        fann_type *in = calloc(fann_get_num_input(ann), sizeof *in), *dense;
+        fann_type *dense;
         size_t l;
-        assert_non_null(in);
         assert_int_equal(newstag_model_input(shipped, text, strlen(text), in,
                                              fann_get_num_input(ann)), 0);
         dense = fann_run(ann, in);
         score(shipped, text, sparse);
         for (l = 0; l < newstag_model_num_labels(shipped); l++)
             assert_float_equal(sparse[l], dense[l], 1e-5);
-        free(in);
         checked++;
     }
-    assert_true(checked >= 100);
+    assert_true(checked >= 8000);
+    free(in);
     fann_destroy(ann);
     newstag_dataset_free(ds);
     free(net);
