@@ -179,7 +179,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -I$(BUILD)/gen $(PKG_CFLA
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_SRC := $(LIB_SRC) plugin/filter.c plugin/mail.c plugin/mailbox.c
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) $(BUILD)/gen/chartab.inc
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/memfile.h $(FUZZ_SRC) $(BUILD)/gen/chartab.inc
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(LIBS)
 

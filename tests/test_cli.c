@@ -14,17 +14,13 @@ static char *tmp;
 static int setup(void **state)
 {
     (void)state;
-    snprintf(cli, sizeof cli, "%s/newstag", tu_build_dir());
-    tmp = tu_tmpdir();
-    return access(cli, X_OK) == 0 ? 0 : -1;
+    return tu_cli_setup(cli, sizeof cli, &tmp);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
+    return tu_tmp_teardown(&tmp);
 }
 
 static char *input_file(const char *name, const char *data, size_t len)

@@ -90,9 +90,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
+    return tu_tmp_teardown(&tmp);
 }
 
 /* `compare --json`; its exit status goes to *rc. */

@@ -21,9 +21,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    tu_rmtree(tmp);
-    free(tmp);
-    return 0;
+    return tu_tmp_teardown(&tmp);
 }
 
 static void collect_notice(void *user, const char *text)

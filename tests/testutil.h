@@ -105,6 +105,24 @@ static inline int tu_run(const char *cmd, const char *stdin_path, char **out,
     return WEXITSTATUS(st);
 }
 
+/* Group setup of the CLI tests: the built `newstag` into cli and a fresh
+ * temporary directory into *tmp. Returns 0, or -1 when it is not built. */
+static inline int tu_cli_setup(char *cli, size_t clilen, char **tmp)
+{
+    snprintf(cli, clilen, "%s/newstag", tu_build_dir());
+    *tmp = tu_tmpdir();
+    return access(cli, X_OK) == 0 ? 0 : -1;
+}
+
+/* Group teardown: remove the temporary directory. */
+static inline int tu_tmp_teardown(char **tmp)
+{
+    tu_rmtree(*tmp);
+    free(*tmp);
+    *tmp = NULL;
+    return 0;
+}
+
 /* Unicode variants of a UTF-8 string (caller frees). */
 static inline char *tu_nfd(const char *s)
 {

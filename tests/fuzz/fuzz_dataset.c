@@ -6,28 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "newstag.h"
+#include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[64];
-    int fd = memfd_create("data", 0);
-    size_t done = 0, i;
+    int fd = fuzz_memfile(data, size, path, sizeof path);
+    size_t i;
     newstag_dataset *ds;
     newstag_error err;
 
     if (fd < 0)
         return 0;
-    while (done < size) {
-        ssize_t w = write(fd, data + done, size - done);
-        if (w <= 0)
-            abort();
-        done += (size_t)w;
-    }
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     if (!(ds = newstag_dataset_new()))
         abort();
     if (newstag_dataset_read_file(ds, path, &err) < 0) {

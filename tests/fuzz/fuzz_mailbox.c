@@ -8,16 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../plugin/mailbox.h"
+#include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char path[64];
-    int fd = memfd_create("mbox", 0);
-    size_t total = 0, done = 0;
+    int fd = fuzz_memfile(data, size, path, sizeof path);
+    size_t total = 0;
     nt_mailbox *box;
     newstag_error err;
     const char *msg;
@@ -26,13 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (fd < 0)
         return 0;
-    while (done < size) {
-        ssize_t w = write(fd, data + done, size - done);
-        if (w <= 0)
-            abort();
-        done += (size_t)w;
-    }
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     box = nt_mailbox_open(path, 4096, &err);
     if (box) {
         while ((rc = nt_mailbox_next(box, &msg, &len, &err)) == 1) {
