@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "scores.h"
 
 #define CMP_RESAMPLES 1000
 #define CMP_SEED 1u
@@ -91,34 +92,6 @@ static void model_checksum(const newstag_model *m, char out[65])
 static double f1_of(size_t tp, size_t fp, size_t fn)
 {
     return tp ? 2.0 * tp / (2.0 * tp + fp + fn) : 0.0;
-}
-
-/* Predictions and gold bits of every item, in the model's label order. */
-static int score_items(cmp_side *s, const newstag_dataset *ds, newstag_error *err)
-{
-    size_t n = newstag_dataset_size(ds), L = newstag_model_num_labels(s->model);
-    size_t i, l;
-    float scores[NEWSTAG_MAX_LABELS];
-    newstag_ctx *ctx = newstag_ctx_new(s->model, err);
-
-    if (!ctx)
-        return -1;
-    for (i = 0; i < n; i++) {
-        const char *text = newstag_dataset_text(ds, i);
-        if (newstag_classify(ctx, text, strlen(text), scores, NULL, err) < 0) {
-            newstag_ctx_free(ctx);
-            return -1;
-        }
-        s->pred[i] = s->gold[i] = 0;
-        for (l = 0; l < L; l++) {
-            if (scores[l] >= newstag_model_threshold(s->model, l))
-                s->pred[i] |= 1ULL << l;
-            if (newstag_dataset_has_label(ds, i, newstag_model_label(s->model, l)))
-                s->gold[i] |= 1ULL << l;
-        }
-    }
-    newstag_ctx_free(ctx);
-    return 0;
 }
 
 /* Per-label figures and own micro/macro F1, computed as `newstag eval` does. */
@@ -480,17 +453,25 @@ static int prepare_side(cmp_side *s, const newstag_dataset *ds)
     size_t n = newstag_dataset_size(ds);
     newstag_error err;
 
+    cli_scores sc;
+    size_t i, l;
+
     model_checksum(s->model, s->checksum);
-    s->pred = malloc(n * sizeof *s->pred);
-    s->gold = malloc(n * sizeof *s->gold);
-    if (!s->pred || !s->gold) {
-        cli_error("out of memory");
-        return EX_OSERR;
-    }
-    if (score_items(s, ds, &err) < 0) {
+    if (cli_scores_compute(s->model, ds, &sc, &err) < 0) {
         cli_error("%s: %s", newstag_model_path(s->model), err.text);
         return cli_exit_code(&err);
     }
+    s->gold = sc.gold;                   /* kept; the scores become predictions */
+    if (!(s->pred = calloc(n ? n : 1, sizeof *s->pred))) {
+        free(sc.score);
+        cli_error("out of memory");
+        return EX_OSERR;
+    }
+    for (i = 0; i < n; i++)
+        for (l = 0; l < sc.labels; l++)
+            if (cli_score(&sc, i, l) >= newstag_model_threshold(s->model, l))
+                s->pred[i] |= 1ULL << l;
+    free(sc.score);
     side_metrics(s, n);
     return 0;
 }
