@@ -178,6 +178,9 @@ typedef struct newstag_train_options {
     void *progress_user;
     newstag_notice_fn notice;      /* may be NULL */
     void *notice_user;
+    int shortcut;            /* 1 (default): the outputs also see every input
+                              * directly (libfann shortcut network); 0: plain
+                              * layered network */
 } newstag_train_options;
 
 /* Class imbalance: with OVERSAMPLE, the training items of a label with

@@ -25,8 +25,9 @@
 #include "internal.h"
 
 #define IMAGE_NAME "network.bin"
-#define IMAGE_MAGIC "NTIMAGE2"
+#define IMAGE_MAGIC "NTIMAGE3"
 #define ALIGN 64
+#define NUM_ARRAYS 8                     /* off_w1 .. off_w3 */
 
 typedef struct file_stamp {
     uint64_t size;
@@ -42,9 +43,9 @@ typedef struct image_header {
     file_stamp network, features;        /* the sources it was made from */
     uint32_t inputs, hidden, outputs, ngram_max;
     float steep_hidden, steep_output, oov_idf;
-    uint32_t binary_tf;
+    uint32_t binary_tf, shortcut;        /* shortcut: w3 is present */
     uint64_t vocab_slots, vocab_size, hash_buckets;
-    uint64_t off_w1, off_b1, off_w2, off_b2, off_keys, off_vals, off_idf;
+    uint64_t off_w1, off_b1, off_w2, off_b2, off_keys, off_vals, off_idf, off_w3;
     uint8_t body_sha256[32];             /* of bytes [header_size, file_size) */
 } image_header;
 
@@ -75,11 +76,13 @@ int nt_image_write(const char *dir, const struct newstag_model *m,
     const nt_weights *w = &m->weights;
     const nt_vocab *v = &m->vocab;
     size_t slots = v->hash_buckets ? 0 : v->mask + 1;
-    size_t sizes[7] = {
+    size_t sizes[NUM_ARRAYS] = {
         (size_t)w->inputs * w->hidden * sizeof(float), w->hidden * sizeof(float),
         (size_t)w->hidden * w->outputs * sizeof(float), w->outputs * sizeof(float),
-        slots * sizeof(uint64_t), slots * sizeof(uint32_t), v->size * sizeof(float)};
-    const void *src[7] = {w->w1, w->b1, w->w2, w->b2, v->keys, v->vals, v->idf};
+        slots * sizeof(uint64_t), slots * sizeof(uint32_t), v->size * sizeof(float),
+        w->w3 ? (size_t)w->inputs * w->outputs * sizeof(float) : 0};
+    const void *src[NUM_ARRAYS] = {w->w1, w->b1, w->w2, w->b2, v->keys, v->vals,
+                                   v->idf, w->w3};
     uint64_t *offs;
     image_header h;
     size_t total = align_up(sizeof h), i;
@@ -89,7 +92,7 @@ int nt_image_write(const char *dir, const struct newstag_model *m,
 
     memset(&h, 0, sizeof h);
     offs = &h.off_w1;
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i < NUM_ARRAYS; i++) {
         offs[i] = total;
         total = align_up(total + sizes[i]);
     }
@@ -111,8 +114,9 @@ int nt_image_write(const char *dir, const struct newstag_model *m,
     h.steep_hidden = w->steep_hidden, h.steep_output = w->steep_output;
     h.oov_idf = v->oov_idf;
     h.binary_tf = (uint32_t)v->binary_tf;
+    h.shortcut = w->w3 != NULL;
     h.vocab_slots = slots, h.vocab_size = v->size, h.hash_buckets = v->hash_buckets;
-    for (i = 0; i < 7; i++)
+    for (i = 0; i < NUM_ARRAYS; i++)
         if (sizes[i])
             memcpy(buf + offs[i], src[i], sizes[i]);
     sha256_init(&ctx);
@@ -156,7 +160,7 @@ static int stamp_matches(const char *dir, const char *name, const file_stamp *s,
 static int header_sane(const image_header *h, size_t len)
 {
     const uint64_t *offs = &h->off_w1;
-    uint64_t need[7];
+    uint64_t need[NUM_ARRAYS];
     int i;
 
     if (len < sizeof *h || memcmp(h->magic, IMAGE_MAGIC, 8) != 0 ||
@@ -174,7 +178,10 @@ static int header_sane(const image_header *h, size_t len)
     need[4] = h->vocab_slots * 8;
     need[5] = h->vocab_slots * 4;
     need[6] = h->vocab_size * 4;
-    for (i = 0; i < 7; i++)
+    need[7] = h->shortcut ? (uint64_t)h->inputs * h->outputs * 4 : 0;
+    if (h->shortcut > 1)
+        return 0;
+    for (i = 0; i < NUM_ARRAYS; i++)
         if (offs[i] % ALIGN || offs[i] < h->header_size || offs[i] > len ||
             need[i] > len - offs[i])
             return 0;
@@ -229,6 +236,7 @@ int nt_image_map(const char *dir, struct newstag_model *m, const char *net_sha,
     m->weights.b1 = (float *)((char *)map + h->off_b1);
     m->weights.w2 = (float *)((char *)map + h->off_w2);
     m->weights.b2 = (float *)((char *)map + h->off_b2);
+    m->weights.w3 = h->shortcut ? (float *)((char *)map + h->off_w3) : NULL;
     m->vocab.keys = h->vocab_slots ? (uint64_t *)((char *)map + h->off_keys) : NULL;
     m->vocab.vals = h->vocab_slots ? (uint32_t *)((char *)map + h->off_vals) : NULL;
     m->vocab.mask = h->vocab_slots ? h->vocab_slots - 1 : 0;

@@ -119,6 +119,8 @@ typedef struct nt_weights {
     float *b1;        /* hidden */
     float *w2;        /* hidden x outputs, row per hidden neuron */
     float *b2;        /* outputs */
+    float *w3;        /* inputs x outputs, row per input: a shortcut
+                       * network's direct connections; NULL if layered */
     float steep_hidden, steep_output;
 } nt_weights;
 

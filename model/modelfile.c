@@ -207,9 +207,11 @@ static json_t *build_manifest(const char *tmp, const nt_model_out *m,
         "weighting", WEIGHTINGS[(m->vocab->binary_tf ? 2 : 0) + (m->idf_off ? 1 : 0)],
         "norm", "l2", "oov_idf", (double)m->vocab->oov_idf, "file", FEATURES));
     json_object_set_new(root, "network", json_pack(
-        "{s:s, s:i, s:i, s:i, s:s}", "file", NETWORK,
+        "{s:s, s:i, s:i, s:i, s:s, s:s}", "file", NETWORK,
         "inputs", (int)m->vocab->size, "hidden", (int)nt_fann_hidden(m->ann),
-        "outputs", (int)m->num_labels, "activation", "sigmoid"));
+        "outputs", (int)m->num_labels, "activation", "sigmoid", "connections",
+        fann_get_network_type(m->ann) == FANN_NETTYPE_SHORTCUT
+            ? "shortcut" : "layered"));
     json_object_set_new(root, "files", files);
     if (m->training_info)
         json_object_set(root, "training", (json_t *)m->training_info);

@@ -74,6 +74,7 @@ void nt_weights_free(nt_weights *w)
     free(w->b1);
     free(w->w2);
     free(w->b2);
+    free(w->w3);
     memset(w, 0, sizeof *w);
 }
 
@@ -86,10 +87,9 @@ static int check_shape(struct fann *ann, unsigned layers[3],
         return nt_fail(err, NEWSTAG_ERR_MODEL,
                        "network must have 3 layers, it has %u",
                        fann_get_num_layers(ann));
-    if (fann_get_network_type(ann) != FANN_NETTYPE_LAYER ||
-        fann_get_connection_rate(ann) < 1.0f)
+    if (fann_get_connection_rate(ann) < 1.0f)
         return nt_fail(err, NEWSTAG_ERR_MODEL,
-                       "network must be a fully connected layered network");
+                       "network must be fully connected");
     fann_get_layer_array(ann, layers);
     for (l = 1; l < 3; l++)
         for (n = 0; n < layers[l]; n++)
@@ -102,9 +102,38 @@ static int check_shape(struct fann *ann, unsigned layers[3],
     return 0;
 }
 
+/*
+ * Neuron numbering (fann_get_connection_array):
+ *   layered:  inputs 0..I-1, bias I; hidden I+1..I+H, bias I+H+1;
+ *             outputs I+H+2..; the outputs see the hidden layer only.
+ *   shortcut: inputs 0..I-1, bias I (the only bias); hidden I+1..I+H;
+ *             outputs I+H+1..; the outputs also see every input (w3).
+ */
+static void place_weight(nt_weights *w, int shortcut, unsigned from,
+                         unsigned to, float wt)
+{
+    unsigned I = w->inputs, H = w->hidden, out0 = I + H + (shortcut ? 1 : 2);
+    unsigned out_bias = shortcut ? I : I + H + 1;
+
+    if (to >= I + 1 && to <= I + H) {
+        if (from < I)
+            w->w1[(size_t)from * H + (to - I - 1)] = wt;
+        else if (from == I)
+            w->b1[to - I - 1] = wt;
+    } else if (to >= out0 && to < out0 + w->outputs) {
+        if (from >= I + 1 && from <= I + H)
+            w->w2[(size_t)(from - I - 1) * w->outputs + (to - out0)] = wt;
+        else if (from == out_bias)
+            w->b2[to - out0] = wt;
+        else if (shortcut && from < I)
+            w->w3[(size_t)from * w->outputs + (to - out0)] = wt;
+    }
+}
+
 int nt_weights_from_fann(struct fann *ann, nt_weights *w, newstag_error *err)
 {
     unsigned layers[3], I, H, O, total, i;
+    int shortcut = fann_get_network_type(ann) == FANN_NETTYPE_SHORTCUT;
     struct fann_connection *con;
 
     memset(w, 0, sizeof *w);
@@ -117,33 +146,20 @@ int nt_weights_from_fann(struct fann *ann, nt_weights *w, newstag_error *err)
     w->b1 = calloc(H, sizeof *w->b1);
     w->w2 = calloc((size_t)H * O, sizeof *w->w2);
     w->b2 = calloc(O, sizeof *w->b2);
-    if (!con || !w->w1 || !w->b1 || !w->w2 || !w->b2) {
+    if (shortcut)
+        w->w3 = calloc((size_t)I * O, sizeof *w->w3);
+    if (!con || !w->w1 || !w->b1 || !w->w2 || !w->b2 || (shortcut && !w->w3)) {
         free(con);
         nt_weights_free(w);
         return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory loading weights");
     }
-    fann_get_connection_array(ann, con);
-    /* Neuron numbering: inputs 0..I-1, bias I; hidden I+1..I+H, bias I+H+1;
-     * outputs I+H+2 ... */
-    for (i = 0; i < total; i++) {
-        unsigned from = con[i].from_neuron, to = con[i].to_neuron;
-        float wt = con[i].weight;
-        if (to >= I + 1 && to <= I + H) {
-            if (from < I)
-                w->w1[(size_t)from * H + (to - I - 1)] = wt;
-            else if (from == I)
-                w->b1[to - I - 1] = wt;
-        } else if (to >= I + H + 2 && to < I + H + 2 + O) {
-            if (from >= I + 1 && from <= I + H)
-                w->w2[(size_t)(from - I - 1) * O + (to - I - H - 2)] = wt;
-            else if (from == I + H + 1)
-                w->b2[to - I - H - 2] = wt;
-        }
-    }
-    free(con);
     w->inputs = I;
     w->hidden = H;
     w->outputs = O;
+    fann_get_connection_array(ann, con);
+    for (i = 0; i < total; i++)
+        place_weight(w, shortcut, con[i].from_neuron, con[i].to_neuron, con[i].weight);
+    free(con);
     w->steep_hidden = fann_get_activation_steepness(ann, 1, 0);
     w->steep_output = fann_get_activation_steepness(ann, 2, 0);
     return 0;
@@ -168,16 +184,22 @@ void nt_forward_sparse(const nt_weights *w, const nt_sparse *x,
     size_t k;
 
     memcpy(hidden, w->b1, H * sizeof *hidden);
+    memcpy(out, w->b2, O * sizeof *out);
     for (k = 0; k < x->n; k++) {
         const float *row = w->w1 + (size_t)x->idx[k] * H;
         float v = x->val[k];
         for (h = 0; h < H; h++)
             hidden[h] += v * row[h];
+        if (w->w3) {                     /* a shortcut network's direct path */
+            const float *direct = w->w3 + (size_t)x->idx[k] * O;
+            for (o = 0; o < O; o++)
+                out[o] += v * direct[o];
+        }
     }
     for (h = 0; h < H; h++)
         hidden[h] = fann_sigmoid(hidden[h], w->steep_hidden);
     for (o = 0; o < O; o++) {
-        float s = w->b2[o];
+        float s = out[o];
         for (h = 0; h < H; h++)
             s += hidden[h] * w->w2[(size_t)h * O + o];
         out[o] = fann_sigmoid(s, w->steep_output);

@@ -16,8 +16,8 @@ static void help(void)
 {
     printf(
 "usage: newstag train -o MODEL [--dev FILE]... [--seed N] [--epochs N]\n"
-"                     [--hidden N] [--features N] [--min-df N] [--ngrams N]\n"
-"                     [--accents keep|strip|both] [--no-augment]\n"
+"                     [--hidden N] [--no-shortcut] [--features N] [--min-df N]\n"
+"                     [--ngrams N] [--accents keep|strip|both] [--no-augment]\n"
 "                     [--from-mail LABEL=FOLDER]... [--dev-from-mail LABEL=FOLDER]...\n"
 "                     [FILE...]\n\n"
 "Trains a model from labeled items: JSON Lines {\"title\",\"text\",\"labels\"}\n"
@@ -40,6 +40,8 @@ static void help(void)
 "  --seed N           random seed (default 1)\n"
 "  --epochs N         most training epochs (default 60)\n"
 "  --hidden N         hidden neurons (default 24)\n"
+"  --no-shortcut      a plain layered network: the outputs see only the\n"
+"                     hidden layer, not also the inputs directly\n"
 "  --features N       vocabulary size (default 6000)\n"
 "  --min-df N         least items an n-gram must occur in (default 2)\n"
 "  --ngrams N         longest n-gram, 1-3 (default 2)\n"
@@ -121,6 +123,7 @@ int cmd_train(int argc, char **argv)
         {"no-oov-norm", no_argument, 0, 'O'}, {"hash", required_argument, 0, 'X'},
         {"margin", required_argument, 0, 'G'}, {"weighting", required_argument, 0, 'W'},
         {"init", required_argument, 0, 'I'}, {"balance", required_argument, 0, 'B'},
+        {"no-shortcut", no_argument, 0, 'L'},
         {"from-mail", required_argument, 0, OPT_FROM_MAIL},
         {"dev-from-mail", required_argument, 0, OPT_DEV_FROM_MAIL},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -164,6 +167,7 @@ int cmd_train(int argc, char **argv)
             else { cli_error("--balance takes oversample or none"); bad = -1; }
             break;
         case 'O': opt.oov_norm = 0; break;
+        case 'L': opt.shortcut = 0; break;
         case 'X': bad = parse_uint(optarg, &opt.hash_buckets, 1, 1000000, "hash"); break;
         case 'W':
             opt.binary_tf = strncmp(optarg, "binary", 6) == 0;

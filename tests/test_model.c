@@ -328,6 +328,67 @@ static void test_sparse_forward_equals_fann_run(void **state)
     free(net);
 }
 
+/* A small model of each kind of network: libfann saved the kind asked for,
+ * and the sparse pass equals fann_run both when the model is read from its
+ * text files and when its network.bin image is mapped (the second load). */
+static void check_network_kind(int shortcut)
+{
+    char *tmp = tu_tmpdir(), *dir = path_in(tmp, "m"), *net = path_in(dir, "network.net");
+    newstag_dataset *ds = newstag_dataset_new();
+    newstag_train_options opt;
+    newstag_error err;
+    struct fann *ann;
+    fann_type *in;
+    struct stat st;
+    size_t i;
+    int load;
+
+    assert_int_equal(newstag_dataset_read_file(ds, SMALL_CORPUS, &err), 0);
+    newstag_train_options_init(&opt);
+    opt.epochs = 8, opt.hidden = 6, opt.max_features = 800, opt.shortcut = shortcut;
+    assert_int_equal(newstag_train(ds, NULL, &opt, dir, &err), 0);
+    assert_non_null(setlocale(LC_ALL, "C"));
+    ann = fann_create_from_file(net);
+    assert_non_null(ann);
+    assert_int_equal(fann_get_network_type(ann),
+                     shortcut ? FANN_NETTYPE_SHORTCUT : FANN_NETTYPE_LAYER);
+    in = calloc(fann_get_num_input(ann), sizeof *in);
+    assert_non_null(in);
+    for (load = 0; load < 2; load++) {
+        newstag_model *m = newstag_model_load(dir, &err);
+        assert_non_null(m);
+        for (i = 0; i < NITEMS; i++) {
+            float sparse[NEWSTAG_MAX_LABELS];
+            fann_type *dense;
+            size_t l;
+            assert_int_equal(newstag_model_input(m, ITEMS[i], strlen(ITEMS[i]), in,
+                                                 fann_get_num_input(ann)), 0);
+            dense = fann_run(ann, in);
+            score(m, ITEMS[i], sparse);
+            for (l = 0; l < newstag_model_num_labels(m); l++)
+                assert_float_equal(sparse[l], dense[l], 1e-5);
+        }
+        newstag_model_free(m);
+        if (load == 0) {                 /* the first load wrote the image */
+            char *bin = path_in(dir, "network.bin");
+            assert_int_equal(stat(bin, &st), 0);
+            free(bin);
+        }
+    }
+    free(in);
+    fann_destroy(ann);
+    newstag_dataset_free(ds);
+    tu_rmtree(tmp);
+    free(net), free(dir), free(tmp);
+}
+
+static void test_shortcut_and_layered_networks(void **state)
+{
+    (void)state;
+    check_network_kind(1);
+    check_network_kind(0);
+}
+
 /* ---- damaged models ------------------------------------------------------ */
 
 static char *copy_model(const char *tmp)
@@ -474,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_labels_of_clear_items),
         cmocka_unit_test(test_accent_free_same_labels),
         cmocka_unit_test(test_sparse_forward_equals_fann_run),
+        cmocka_unit_test(test_shortcut_and_layered_networks),
         cmocka_unit_test(test_locale_independent_files),
         cmocka_unit_test(test_feature_settings_round_trip),
         cmocka_unit_test(test_deterministic_training),
