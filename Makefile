@@ -30,7 +30,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude -I$(BUILD)/gen $(PK
 LIBS    := $(PKG_LIBS) -lm -lpthread
 
 LIB_SRC := model/errors.c model/hash.c model/normalize.c model/features.c \
-           model/network.c model/modelfile.c model/image.c model/model.c \
+           model/network.c model/windows.c model/modelfile.c model/image.c model/model.c \
            training/dataset.c training/evaluate.c training/epoch.c training/vocabulary.c \
            training/train.c
 CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \

@@ -181,6 +181,10 @@ typedef struct newstag_train_options {
     int shortcut;            /* 1 (default): the outputs also see every input
                               * directly (libfann shortcut network); 0: plain
                               * layered network */
+    unsigned window;         /* texts longer than this many syllables are
+                              * also scored in windows of that length, and
+                              * each label takes the highest score (default
+                              * 250; 0: whole texts only) */
 } newstag_train_options;
 
 /* Class imbalance: with OVERSAMPLE, the training items of a label with

@@ -118,6 +118,7 @@ void nt_grams_reset(nt_grams *g)
 void nt_grams_free(nt_grams *g)
 {
     free(g->h);
+    free(g->id);
     memset(g, 0, sizeof *g);
 }
 
@@ -304,19 +305,43 @@ void nt_sparse_free(nt_sparse *s)
     memset(s, 0, sizeof *s);
 }
 
-/*
- * Count each known n-gram in s->acc (one slot per input, all zero between
- * calls), list the inputs in order of first occurrence, then weight and
- * normalize. No sorting: the order is fixed by the text, so equal texts
- * give equal vectors.
- */
+int nt_grams_lookup(const nt_vocab *v, nt_grams *g)
+{
+    size_t i;
+
+    if (g->id_cap < g->n) {
+        int32_t *id = realloc(g->id, g->n * sizeof *id);
+        if (!id)
+            return -1;
+        g->id = id;
+        g->id_cap = g->n;
+    }
+    for (i = 0; i < g->n; i++)
+        g->id[i] = (int32_t)nt_vocab_find(v, g->h[i]);
+    return 0;
+}
+
 int nt_vectorize(const nt_vocab *v, nt_grams *g, nt_sparse *out)
+{
+    if (nt_grams_lookup(v, g) < 0)
+        return -1;
+    return nt_vectorize_range(v, g, 0, g->n, out);
+}
+
+/*
+ * Count each known n-gram of [from, to) in s->acc (one slot per input, all
+ * zero between calls), list the inputs in order of first occurrence, then
+ * weight and normalize. No sorting: the order is fixed by the text, so
+ * equal texts give equal vectors.
+ */
+int nt_vectorize_range(const nt_vocab *v, const nt_grams *g, size_t from,
+                       size_t to, nt_sparse *out)
 {
     size_t i, m = 0, unknown = 0;
     double norm = 0;
 
     out->n = 0;
-    if (sparse_reserve(out, g->n ? g->n : 1) < 0)
+    if (sparse_reserve(out, to > from ? to - from : 1) < 0)
         return -1;
     if (out->acc_size != v->size) {
         free(out->acc);
@@ -325,8 +350,8 @@ int nt_vectorize(const nt_vocab *v, nt_grams *g, nt_sparse *out)
         if (!out->acc)
             return -1;
     }
-    for (i = 0; i < g->n; i++) {
-        long k = nt_vocab_find(v, g->h[i]);
+    for (i = from; i < to; i++) {
+        long k = g->id[i];
         if (k < 0) {
             unknown++;
         } else {
@@ -351,5 +376,18 @@ int nt_vectorize(const nt_vocab *v, nt_grams *g, nt_sparse *out)
         for (i = 0; i < out->n; i++)
             out->val[i] *= inv;
     }
+    return 0;
+}
+
+int nt_sparse_copy(nt_sparse *dst, const nt_sparse *src)
+{
+    memset(dst, 0, sizeof *dst);
+    if (sparse_reserve(dst, src->n ? src->n : 1) < 0) {
+        nt_sparse_free(dst);
+        return -1;
+    }
+    memcpy(dst->idx, src->idx, src->n * sizeof *dst->idx);
+    memcpy(dst->val, src->val, src->n * sizeof *dst->val);
+    dst->n = src->n;
     return 0;
 }

@@ -54,6 +54,7 @@ int nt_sha256_file(const char *path, char hex[65], size_t *bytes,
 typedef struct nt_feature_config {
     unsigned ngram_max;  /* 1..3 */
     int accents;         /* NEWSTAG_ACCENTS_* */
+    unsigned window;     /* syllables per window of a long text; 0: none */
 } nt_feature_config;
 
 /* A sparse vector: unique indices (in order of first occurrence) with
@@ -71,6 +72,8 @@ typedef struct nt_grams {
     uint64_t *h;
     size_t n, cap;
     int oom;
+    int32_t *id;         /* after nt_grams_lookup: input index, or -1 */
+    size_t id_cap;
 } nt_grams;
 
 void nt_grams_reset(nt_grams *g);
@@ -108,6 +111,13 @@ long nt_vocab_find(const nt_vocab *v, uint64_t h);
 
 /* Map grams to a weighted, L2-normalized sparse vector. */
 int nt_vectorize(const nt_vocab *v, nt_grams *g, nt_sparse *out);
+/* The same in two steps, for vectors of parts of a text: look every gram
+ * up once, then vectorize the grams [from, to). */
+int nt_grams_lookup(const nt_vocab *v, nt_grams *g);
+int nt_vectorize_range(const nt_vocab *v, const nt_grams *g, size_t from,
+                       size_t to, nt_sparse *out);
+/* A copy of src's indices and values (no counting scratch). */
+int nt_sparse_copy(nt_sparse *dst, const nt_sparse *src);
 void nt_sparse_free(nt_sparse *s);
 
 /* ---- network.c: FANN network and sparse inference -------------------- */
@@ -136,6 +146,27 @@ struct fann *nt_fann_load(const char *path, newstag_error *err);
 int nt_fann_save(struct fann *ann, const char *path, newstag_error *err);
 /* Neurons in the hidden layer of a 3-layer network (bias not counted). */
 unsigned nt_fann_hidden(struct fann *ann);
+
+/* ---- windows.c: the windows of a long text ---------------------------- */
+
+/* A text longer than `window` syllables is also scored in windows of that
+ * many syllables, each starting half a window after the one before, the
+ * last one ending at the text's end. */
+typedef struct nt_windows {
+    size_t count;        /* windows (0: the text is short) */
+    size_t len, step;    /* in grams */
+    size_t grams;
+} nt_windows;
+
+void nt_windows_plan(nt_windows *w, size_t grams, size_t syllables,
+                     unsigned window);
+void nt_window_range(const nt_windows *w, size_t i, size_t *from, size_t *to);
+/* Scores of a text from its grams (as nt_extract_grams left them) and its
+ * syllable count: the whole text's, each raised to its best window's.
+ * vec and hidden (net->hidden floats) are scratch. Returns -1 on OOM. */
+int nt_score_text(const nt_feature_config *fc, const nt_vocab *v,
+                  const nt_weights *net, nt_grams *g, size_t syllables,
+                  nt_sparse *vec, float *hidden, float *scores);
 
 /* ---- model.c ----------------------------------------------------------- */
 

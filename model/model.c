@@ -278,17 +278,19 @@ int newstag_classify(newstag_ctx *c, const char *text, size_t len,
                      newstag_error *err)
 {
     const newstag_model *m = c->model;
+    newstag_text_stats own;
 
     nt_clear(err);
     if (!text && len)
         return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "text is NULL");
-    if (stats)
-        memset(stats, 0, sizeof *stats);
+    if (!stats)
+        stats = &own;
+    memset(stats, 0, sizeof *stats);
     nt_grams_reset(&c->grams);
     if (nt_extract_grams(&m->features, text ? text : "", len, c->max_bytes,
                          &c->grams, stats) < 0 ||
-        nt_vectorize(&m->vocab, &c->grams, &c->vec) < 0)
+        nt_score_text(&m->features, &m->vocab, &m->weights, &c->grams,
+                      stats->syllables, &c->vec, c->hidden, scores) < 0)
         return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory classifying");
-    nt_forward_sparse(&m->weights, &c->vec, c->hidden, scores);
     return 0;
 }

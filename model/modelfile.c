@@ -206,6 +206,8 @@ static json_t *build_manifest(const char *tmp, const nt_model_out *m,
         "hash_buckets", (json_int_t)m->vocab->hash_buckets,
         "weighting", WEIGHTINGS[(m->vocab->binary_tf ? 2 : 0) + (m->idf_off ? 1 : 0)],
         "norm", "l2", "oov_idf", (double)m->vocab->oov_idf, "file", FEATURES));
+    json_object_set_new(json_object_get(root, "features"), "window_syllables",
+                        json_integer(m->features->window));
     json_object_set_new(root, "network", json_pack(
         "{s:s, s:i, s:i, s:i, s:s, s:s}", "file", NETWORK,
         "inputs", (int)m->vocab->size, "hidden", (int)nt_fann_hidden(m->ann),
@@ -450,6 +452,7 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
     json_int_t nmax = json_integer_value(json_object_get(f, "ngram_max"));
     json_int_t n = json_integer_value(json_object_get(f, "size"));
     json_t *oov = json_object_get(f, "oov_idf");
+    json_t *window = json_object_get(f, "window_syllables");
     int i, w;
 
     if (!json_is_object(f) || !acc || nmax < 1 || nmax > 3 || n < 1 ||
@@ -464,6 +467,11 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
                 json_number_value(oov) > 1e6))
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: bad oov_idf");
     *oov_idf = oov ? (float)json_number_value(oov) : 0.0f;
+    /* absent in models made before windows: whole texts only */
+    if (window && (!json_is_integer(window) || json_integer_value(window) < 0 ||
+                   json_integer_value(window) > 1000000))
+        return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: bad window_syllables");
+    fc->window = window ? (unsigned)json_integer_value(window) : 0;
     if (!vocab || (strcmp(vocab, "hashing") != 0 && strcmp(vocab, "document-frequency") != 0))
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown vocabulary kind");
     for (w = 0; w < 4; w++)

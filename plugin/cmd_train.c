@@ -17,6 +17,7 @@ static void help(void)
     printf(
 "usage: newstag train -o MODEL [--dev FILE]... [--seed N] [--epochs N]\n"
 "                     [--hidden N] [--no-shortcut] [--features N] [--min-df N]\n"
+"                     [--window N]\n"
 "                     [--ngrams N] [--accents keep|strip|both] [--no-augment]\n"
 "                     [--from-mail LABEL=FOLDER]... [--dev-from-mail LABEL=FOLDER]...\n"
 "                     [FILE...]\n\n"
@@ -43,6 +44,9 @@ static void help(void)
 "  --no-shortcut      a plain layered network: the outputs see only the\n"
 "                     hidden layer, not also the inputs directly\n"
 "  --features N       vocabulary size (default 6000)\n"
+"  --window N         a text longer than N syllables is also scored in\n"
+"                     windows of N syllables; each label takes its highest\n"
+"                     score (default 250; 0: whole texts only)\n"
 "  --min-df N         least items an n-gram must occur in (default 2)\n"
 "  --ngrams N         longest n-gram, 1-3 (default 2)\n"
 "  --accents MODE     features from accented, accent-free or both forms\n"
@@ -123,7 +127,7 @@ int cmd_train(int argc, char **argv)
         {"no-oov-norm", no_argument, 0, 'O'}, {"hash", required_argument, 0, 'X'},
         {"margin", required_argument, 0, 'G'}, {"weighting", required_argument, 0, 'W'},
         {"init", required_argument, 0, 'I'}, {"balance", required_argument, 0, 'B'},
-        {"no-shortcut", no_argument, 0, 'L'},
+        {"no-shortcut", no_argument, 0, 'L'}, {"window", required_argument, 0, 'w'},
         {"from-mail", required_argument, 0, OPT_FROM_MAIL},
         {"dev-from-mail", required_argument, 0, OPT_DEV_FROM_MAIL},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
@@ -150,6 +154,7 @@ int cmd_train(int argc, char **argv)
         case 's': bad = parse_uint(optarg, &opt.seed, 0, 0xFFFFFFFFu, "seed"); break;
         case 'e': bad = parse_uint(optarg, &opt.epochs, 1, 100000, "epochs"); break;
         case 'H': bad = parse_uint(optarg, &opt.hidden, 1, 1024, "hidden"); break;
+        case 'w': bad = parse_uint(optarg, &opt.window, 0, 1000000, "window"); break;
         case 'F': bad = parse_uint(optarg, &opt.max_features, 1, 1000000, "features"); break;
         case 'M': bad = parse_uint(optarg, &opt.min_df, 1, 1000000, "min-df"); break;
         case 'n': bad = parse_uint(optarg, &opt.ngram_max, 1, 3, "ngrams"); break;

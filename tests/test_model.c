@@ -2,7 +2,8 @@
  * test_model.c - model files, training and classification: spelling
  * variants score the same, accent-free text gets the same labels, models
  * survive comma-decimal locales, the sparse forward pass equals fann_run,
- * training is deterministic, damaged models are refused, writes are atomic.
+ * long texts are also read by windows, training is deterministic, damaged
+ * models are refused, writes are atomic.
  */
 #include <glob.h>
 #include <locale.h>
@@ -46,6 +47,17 @@ static void score(const newstag_model *m, const char *text, float *out)
 
     assert_non_null(ctx);
     assert_int_equal(newstag_classify(ctx, text, strlen(text), out, NULL, &err), 0);
+    newstag_ctx_free(ctx);
+}
+
+static void score_stats(const newstag_model *m, const char *text, float *out,
+                        newstag_text_stats *stats)
+{
+    newstag_error err;
+    newstag_ctx *ctx = newstag_ctx_new(m, &err);
+
+    assert_non_null(ctx);
+    assert_int_equal(newstag_classify(ctx, text, strlen(text), out, stats, &err), 0);
     newstag_ctx_free(ctx);
 }
 
@@ -228,9 +240,9 @@ static void test_locale_independent_files(void **state)
  * manifest (a load bug once read "accents" from the wrong variable). */
 static void test_feature_settings_round_trip(void **state)
 {
-    static const struct { int accents, binary, no_idf; unsigned ngrams; } CASES[] = {
-        {NEWSTAG_ACCENTS_BOTH, 0, 0, 2}, {NEWSTAG_ACCENTS_KEEP, 1, 1, 1},
-        {NEWSTAG_ACCENTS_STRIP, 1, 0, 3}, {NEWSTAG_ACCENTS_BOTH, 0, 1, 2},
+    static const struct { int accents, binary, no_idf; unsigned ngrams, window; } CASES[] = {
+        {NEWSTAG_ACCENTS_BOTH, 0, 0, 2, 250}, {NEWSTAG_ACCENTS_KEEP, 1, 1, 1, 0},
+        {NEWSTAG_ACCENTS_STRIP, 1, 0, 3, 100}, {NEWSTAG_ACCENTS_BOTH, 0, 1, 2, 250},
     };
     char *tmp = tu_tmpdir(), *dir = path_in(tmp, "m");
     newstag_dataset *ds = newstag_dataset_new();
@@ -247,12 +259,14 @@ static void test_feature_settings_round_trip(void **state)
         opt.epochs = 2, opt.hidden = 3, opt.max_features = 300;
         opt.accents = CASES[i].accents, opt.binary_tf = CASES[i].binary;
         opt.no_idf = CASES[i].no_idf, opt.ngram_max = CASES[i].ngrams;
+        opt.window = CASES[i].window;
         assert_int_equal(newstag_train(ds, NULL, &opt, dir, &err), 0);
         for (pass = 0; pass < 2; pass++) {      /* from text, then from network.bin */
             m = newstag_model_load(dir, &err);
             assert_non_null(m);
             assert_int_equal(m->features.accents, CASES[i].accents);
             assert_int_equal(m->features.ngram_max, CASES[i].ngrams);
+            assert_int_equal(m->features.window, CASES[i].window);
             assert_int_equal(m->vocab.binary_tf, CASES[i].binary);
             assert_true(CASES[i].no_idf ? m->vocab.idf[0] == 1.0f : m->vocab.idf[0] > 1.0f);
             newstag_model_free(m);
@@ -293,7 +307,8 @@ static void test_sparse_forward_equals_fann_run(void **state)
     newstag_dataset *ds = newstag_dataset_new();
     newstag_error err;
     fann_type *in;
-    size_t i, f, checked = 0;
+    size_t i, f, checked = 0, long_items = 0, raised = 0;
+    newstag_model whole;
     glob_t g;
 
     (void)state;
@@ -308,24 +323,121 @@ static void test_sparse_forward_equals_fann_run(void **state)
     globfree(&g);
     in = calloc(fann_get_num_input(ann), sizeof *in);
     assert_non_null(in);
+    /* the same model reading whole texts only (a shallow copy, not freed) */
+    whole = *shipped;
+    whole.features.window = 0;
+    assert_true(shipped->features.window > 0);
     for (i = 0; i < newstag_dataset_size(ds); i++) {
         const char *text = newstag_dataset_text(ds, i);
-        float sparse[NEWSTAG_MAX_LABELS];
+        float sparse[NEWSTAG_MAX_LABELS], windowed[NEWSTAG_MAX_LABELS];
+        newstag_text_stats stats;
         fann_type *dense;
         size_t l;
         assert_int_equal(newstag_model_input(shipped, text, strlen(text), in,
                                              fann_get_num_input(ann)), 0);
         dense = fann_run(ann, in);
-        score(shipped, text, sparse);
-        for (l = 0; l < newstag_model_num_labels(shipped); l++)
+        score(&whole, text, sparse);
+        score_stats(shipped, text, windowed, &stats);
+        long_items += stats.syllables > shipped->features.window;
+        for (l = 0; l < newstag_model_num_labels(shipped); l++) {
             assert_float_equal(sparse[l], dense[l], 1e-5);
+            /* windows only ever raise a long text's scores */
+            if (stats.syllables <= shipped->features.window)
+                assert_true(windowed[l] == sparse[l]);
+            else
+                assert_true(windowed[l] >= sparse[l]);
+            raised += windowed[l] > sparse[l];
+        }
         checked++;
     }
     assert_true(checked >= 8000);
+    assert_true(long_items >= 1000);
+    assert_true(raised > 0);
     free(in);
     fann_destroy(ann);
     newstag_dataset_free(ds);
     free(net);
+}
+
+/* The windows of a long text cover it from start to end, half a window
+ * apart, and a short text has none. */
+static void test_window_plan(void **state)
+{
+    nt_windows w;
+    size_t i, from, to, prev_to = 0;
+
+    (void)state;
+    nt_windows_plan(&w, 800, 200, 250);          /* 200 syllables: short */
+    assert_int_equal(w.count, 0);
+    nt_windows_plan(&w, 4000, 1000, 0);          /* windows switched off */
+    assert_int_equal(w.count, 0);
+    nt_windows_plan(&w, 4000, 1000, 250);        /* 4 grams per syllable */
+    assert_int_equal(w.len, 1000);
+    assert_int_equal(w.count, 7);                /* 0, 500, ..., 3000 */
+    nt_windows_plan(&w, 4100, 1025, 250);
+    assert_int_equal(w.count, 8);                /* ..., 3000, then 3100 */
+    for (i = 0; i < w.count; i++) {
+        nt_window_range(&w, i, &from, &to);
+        assert_int_equal(to - from, 1000);
+        assert_true(i == 0 ? from == 0 : from < prev_to);   /* overlapping */
+        assert_true(i + 1 < w.count ? from == i * 500 : to == 4100);
+        prev_to = to;
+    }
+}
+
+/* Sentences written for this test: news far from the four topics. */
+static const char *const FILLER[] = {
+    "Đội bóng chuyền nữ của tỉnh giành ngôi á quân giải vô địch quốc gia sau trận "
+    "chung kết kéo dài năm ván trước hàng nghìn khán giả.",
+    "Trời Bắc Bộ chuyển rét từ đêm nay, nhiệt độ vùng núi có nơi xuống dưới mười "
+    "độ, các trường mầm non được khuyên cho trẻ mặc ấm khi đến lớp.",
+    "Một nhóm sinh viên ở Đà Nẵng chế tạo thiết bị tưới cây tự động bằng cảm biến độ "
+    "ẩm, giá chưa tới nửa triệu đồng, được nhiều nhà vườn đặt mua.",
+    "Lễ hội hoa xuân năm nay trưng bày hơn ba trăm giống lan quý, thu hút đông đảo "
+    "du khách chụp ảnh vào dịp cuối tuần.",
+    "Bệnh viện nhi tiếp nhận nhiều ca viêm đường hô hấp do thời tiết thay đổi, bác "
+    "sĩ khuyên phụ huynh rửa tay thường xuyên và cho trẻ ngủ đủ giấc.",
+    "Câu lạc bộ cờ tướng của phường mở lớp miễn phí cho thiếu niên trong dịp hè, "
+    "mỗi tuần hai buổi vào sáng thứ bảy và chủ nhật.",
+};
+
+/* A long text whose budget passage is one part among much else: the
+ * passage's window lifts `budget` above the whole text's score and tags it. */
+static void test_long_text_read_by_windows(void **state)
+{
+    static const char BUDGET[] =
+        "Sáng nay Hội đồng nhân dân thành phố thông qua dự toán thu ngân sách nhà "
+        "nước năm tới hơn 500 nghìn tỷ đồng, chi đầu tư công tăng 12%, đồng thời "
+        "giao các quận đẩy nhanh giải ngân vốn đầu tư công và chống thất thu thuế, "
+        "xử lý nợ đọng thuế kéo dài. Sở Tài chính cho biết bội chi được giữ trong "
+        "giới hạn Quốc hội cho phép và quyết toán ngân sách năm trước đã hoàn tất.";
+    char *text = calloc(1, 64 * 1024);
+    float windowed[NEWSTAG_MAX_LABELS], whole_scores[NEWSTAG_MAX_LABELS];
+    newstag_text_stats stats;
+    newstag_model whole = *shipped;           /* shallow copy, not freed */
+    int budget = newstag_model_label_index(shipped, "budget"), round;
+    size_t k;
+
+    (void)state;
+    assert_non_null(text);
+    assert_true(budget >= 0);
+    for (round = 0; round < 8; round++) {
+        if (round == 4)
+            strcat(text, BUDGET), strcat(text, " ");
+        for (k = 0; k < sizeof FILLER / sizeof FILLER[0]; k++)
+            strcat(text, FILLER[(k + (size_t)round) % (sizeof FILLER / sizeof FILLER[0])]),
+                strcat(text, " ");
+    }
+    whole.features.window = 0;
+    score(&whole, text, whole_scores);
+    score_stats(shipped, text, windowed, &stats);
+    assert_true(stats.syllables > 4 * shipped->features.window);
+    assert_true(windowed[budget] > whole_scores[budget]);
+    assert_true(labels_of(shipped, windowed) & (1ULL << budget));
+    /* the budget passage alone is what a window sees */
+    score(shipped, BUDGET, whole_scores);
+    assert_true(labels_of(shipped, whole_scores) & (1ULL << budget));
+    free(text);
 }
 
 /* A small model of each kind of network: libfann saved the kind asked for,
@@ -536,6 +648,8 @@ int main(void)
         cmocka_unit_test(test_accent_free_same_labels),
         cmocka_unit_test(test_sparse_forward_equals_fann_run),
         cmocka_unit_test(test_shortcut_and_layered_networks),
+        cmocka_unit_test(test_window_plan),
+        cmocka_unit_test(test_long_text_read_by_windows),
         cmocka_unit_test(test_locale_independent_files),
         cmocka_unit_test(test_feature_settings_round_trip),
         cmocka_unit_test(test_deterministic_training),
