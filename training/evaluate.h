@@ -16,5 +16,9 @@ void nt_metrics(const float *scores, const uint64_t *gold, size_t n,
 /* The F1-best threshold for one label, searched over 0.05 .. 0.95. */
 double nt_best_threshold(const float *scores, const uint64_t *gold, size_t n,
                          size_t num_labels, size_t label);
+/* The threshold a model gets: from 0.5 towards the F1-best one as far as
+ * the evidence for it goes (see evaluate.c). */
+double nt_chosen_threshold(const float *scores, const uint64_t *gold, size_t n,
+                           size_t num_labels, size_t label);
 
 #endif

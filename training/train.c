@@ -12,9 +12,11 @@
  *    inputs directly. Weights start from our own seeded generator, so training is
  *    deterministic for a given seed.
  * 4. After each epoch the dev split is scored with the same sparse forward
- *    pass classification uses, long items also in windows (windows.c); the
- *    epoch with the best dev micro-F1 (with per-label thresholds tuned on
- *    dev) is kept.
+ *    pass classification uses; the epoch with the best dev micro-F1 (with
+ *    per-label F1-best thresholds) is kept. Its thresholds are then set on
+ *    dev scores read as classification reads them (long items also in
+ *    windows, windows.c), moving from 0.5 towards the F1-best value only
+ *    as far as the evidence goes (evaluate.c).
  *
  * Class imbalance: with NEWSTAG_BALANCE_OVERSAMPLE, items of labels rarer
  * than the median label are repeated in the training data. Continued
@@ -454,14 +456,15 @@ static int prepare_dev(trainer *t, const newstag_dataset *dev,
 }
 
 /*
- * Score the dev split with the network's current weights and tune the
- * thresholds: on whole texts only (`windows` 0), which is how the epoch is
- * chosen, or as classification scores them, long texts also by windows.
- * Choosing the epoch on windowed scores favoured early, undertrained
- * epochs (epoch 6 against 14 on the long-article held-out measure, which
- * fell from 0.979 to 0.952), so windows only decide the thresholds.
+ * Score the dev split with the network's current weights and set the
+ * thresholds. For choosing the epoch (`final` 0): whole texts and F1-best
+ * thresholds. For the model written (`final` 1): scores as classification
+ * computes them, long texts also by windows, and the thresholds of
+ * nt_chosen_threshold. Choosing the epoch on windowed scores favoured
+ * early, undertrained epochs (epoch 6 against 14 on the long-article
+ * held-out measure, which fell from 0.979 to 0.952).
  */
-static int score_dev(trainer *t, struct fann *ann, int windows,
+static int score_dev(trainer *t, struct fann *ann, int final,
                      double *thresholds, newstag_eval_result *res,
                      newstag_error *err)
 {
@@ -480,7 +483,7 @@ static int score_dev(trainer *t, struct fann *ann, int windows,
     for (i = 0; i < t->dev_n; i++) {
         s = t->dev_scores + i * t->L;
         nt_forward_sparse(&w, &t->dev_vec[t->dev_first[i]], hidden, s);
-        for (k = t->dev_first[i] + 1; windows && k < t->dev_first[i + 1]; k++) {
+        for (k = t->dev_first[i] + 1; final && k < t->dev_first[i + 1]; k++) {
             nt_forward_sparse(&w, &t->dev_vec[k], hidden, part);
             for (l = 0; l < t->L; l++)
                 if (part[l] > s[l])
@@ -490,8 +493,8 @@ static int score_dev(trainer *t, struct fann *ann, int windows,
     free(hidden);
     nt_weights_free(&w);
     for (l = 0; l < t->L; l++)
-        thresholds[l] = nt_best_threshold(t->dev_scores, t->dev_gold, t->dev_n,
-                                          t->L, l);
+        thresholds[l] = (final ? nt_chosen_threshold : nt_best_threshold)(
+            t->dev_scores, t->dev_gold, t->dev_n, t->L, l);
     nt_metrics(t->dev_scores, t->dev_gold, t->dev_n, t->L, thresholds,
                t->labels, res);
     return 0;
