@@ -51,7 +51,7 @@ int nt_score_text(const nt_feature_config *fc, const nt_vocab *v,
     nt_windows w;
     size_t i, l, from, to;
 
-    if (nt_grams_lookup(v, g) < 0 || nt_vectorize_range(v, g, 0, g->n, vec) < 0)
+    if (nt_vectorize(v, g, vec) < 0)      /* also looks the grams up */
         return -1;
     nt_forward_sparse(net, vec, hidden, scores);
     nt_windows_plan(&w, g->n, syllables, fc->window);
