@@ -417,8 +417,7 @@ static int dev_item_vectors(trainer *t, const char *text, nt_grams *g,
     memset(&stats, 0, sizeof stats);
     nt_grams_reset(g);
     if (nt_extract_grams(&t->fc, text, strlen(text), 0, g, &stats) < 0 ||
-        nt_grams_lookup(&t->vocab, g) < 0 ||
-        nt_vectorize_range(&t->vocab, g, 0, g->n, v) < 0 || push_dev_vec(t, v, cap) < 0)
+        nt_vectorize(&t->vocab, g, v) < 0 || push_dev_vec(t, v, cap) < 0)
         return -1;
     nt_windows_plan(&w, g->n, stats.syllables, t->fc.window);
     for (k = 0; k < w.count; k++) {
