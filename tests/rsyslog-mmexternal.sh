@@ -8,7 +8,10 @@ PATH="$PATH:/usr/sbin:/sbin"   # rsyslogd lives in sbin, which a CI PATH may lac
 cli=$(realpath "$1")
 model=$(realpath "$2")
 dir=$(mktemp -d /tmp/newstag-rsyslog-XXXXXX)
-trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$dir"' EXIT
+# rsyslogd writes its imfile state into $dir as it shuts down: wait for it
+# before removing $dir, or rm races it ("Directory not empty") and, under
+# set -e, the failed rm in this trap becomes the script's exit status.
+trap 'kill $(cat "$dir/pid" 2>/dev/null) 2>/dev/null || true; wait || true; rm -rf "$dir" || true' EXIT
 : > "$dir/in.log"
 cat > "$dir/rs.conf" <<CONF
 global(workDirectory="$dir")
