@@ -716,11 +716,13 @@ static int train_loop(trainer *t, struct fann *ann,
             if (score_dev(t, ann, 1, best_thr, best_res, err) < 0)
                 goto out;
             *best_epoch = epoch;
-        } else if (++since_best >= 10 && epoch >= 20) {
+        } else if (++since_best >= 6 && epoch >= 20) {
             break;       /* dev F1 stopped improving: past its peak the
                           * network memorizes (training MSE reaches 0, dev
                           * F1 falls from 0.989 to 0.93 by epoch 60), so a
-                          * later best after 10 flat epochs is not expected */
+                          * later best after 6 flat epochs is not expected
+                          * (seeds 1-3 on 13,155 items: best at 16, MSE
+                          * below 1e-4 by 22, no better epoch up to 26) */
         }
     }
     rc = 0;
