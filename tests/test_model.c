@@ -401,8 +401,11 @@ static const char *const FILLER[] = {
     "mỗi tuần hai buổi vào sáng thứ bảy và chủ nhật.",
 };
 
-/* A long text whose budget passage is one part among much else: the
- * passage's window lifts `budget` above the whole text's score and tags it. */
+/* A long text whose budget section (two paragraphs, about 150 syllables) is
+ * one part among much else: the section's window lifts `budget` above the
+ * whole text's score and tags it. (With one paragraph, 95 syllables in a
+ * 250-syllable window, the topic is a passing mention as much as a section;
+ * models trained with the kw rounds do not tag it, nor should they have to.) */
 static void test_long_text_read_by_windows(void **state)
 {
     static const char BUDGET[] =
@@ -410,7 +413,11 @@ static void test_long_text_read_by_windows(void **state)
         "nước năm tới hơn 500 nghìn tỷ đồng, chi đầu tư công tăng 12%, đồng thời "
         "giao các quận đẩy nhanh giải ngân vốn đầu tư công và chống thất thu thuế, "
         "xử lý nợ đọng thuế kéo dài. Sở Tài chính cho biết bội chi được giữ trong "
-        "giới hạn Quốc hội cho phép và quyết toán ngân sách năm trước đã hoàn tất.";
+        "giới hạn Quốc hội cho phép và quyết toán ngân sách năm trước đã hoàn tất. "
+        "Theo báo cáo, thu nội địa mười tháng đạt 92% dự toán, trong đó thu tiền sử "
+        "dụng đất giảm mạnh do thị trường trầm lắng. Thành phố đề nghị trung ương bổ "
+        "sung có mục tiêu cho các công trình chống ngập, đồng thời cắt giảm chi thường "
+        "xuyên để dành nguồn cải cách tiền lương.";
     char *text = calloc(1, 64 * 1024);
     float windowed[NEWSTAG_MAX_LABELS], whole_scores[NEWSTAG_MAX_LABELS];
     newstag_text_stats stats;
