@@ -63,8 +63,11 @@ typedef struct newstag_text_stats {
  * Normalize text the way the feature extractor sees it and return it as a
  * newly allocated NUL-terminated UTF-8 string (caller frees with free()):
  * HTML tags removed and entities decoded, invalid UTF-8 replaced, case
- * folded, Vietnamese tone marks placed canonically, NFC, syllables joined by
- * single spaces and segments (sentences, clauses) separated by " | ".
+ * folded, Vietnamese tone marks placed canonically, the i/y spelling
+ * variants met (a lone final y after consonants written i: tỷ -> tỉ), NFC,
+ * syllables joined by single spaces and segments (sentences, clauses)
+ * separated by " | ". (A model trained before the i/y rule reads text with
+ * its y kept: see "spelling" in `newstag info`.)
  * `strip_accents` non-zero removes all diacritics (and maps đ to d).
  */
 char *newstag_normalize(const char *text, size_t len, int strip_accents,

@@ -104,6 +104,7 @@ static void walk(const nt_feature_config *cfg, const char *text, size_t len,
     w.emit = emit;
     w.user = user;
     nt_tokenize(text, len, max_bytes, cfg->accents != NEWSTAG_ACCENTS_KEEP,
+                cfg->unify_iy,
                 on_token, &w, stats);
 }
 

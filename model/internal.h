@@ -26,7 +26,8 @@ void nt_clear(newstag_error *err);
 
 /*
  * Called once per token. `keep` is the canonical (case-folded, NFC,
- * canonical tone placement) syllable, `strip` the same without diacritics
+ * canonical tone placement; with `unify_iy`, a lone final y after consonants
+ * written as i) syllable, `strip` the same without diacritics
  * (only when stripping was requested, else NULL). A segment boundary
  * (sentence or clause break) is signalled with keep == NULL.
  */
@@ -34,14 +35,15 @@ typedef void (*nt_token_fn)(void *user, const char *keep, size_t keep_len,
                             const char *strip, size_t strip_len);
 
 void nt_tokenize(const char *text, size_t len, size_t max_bytes,
-                 int want_strip, nt_token_fn fn, void *user,
+                 int want_strip, int unify_iy, nt_token_fn fn, void *user,
                  newstag_text_stats *stats);
 
-/* newstag_normalize with a choice of path: reference != 0 asks utf8proc
- * for every character instead of using the build-time tables (tests). */
+/* newstag_normalize with choices: unify_iy as a model's features.spelling
+ * says (newstag_normalize: 1), and reference != 0 asks utf8proc for every
+ * character instead of using the build-time tables (tests). */
 char *nt_normalize_impl(const char *text, size_t len, int strip_accents,
-                        newstag_text_stats *stats, newstag_error *err,
-                        int reference);
+                        int unify_iy, newstag_text_stats *stats,
+                        newstag_error *err, int reference);
 
 /* ---- hash.c ---------------------------------------------------------- */
 uint64_t nt_hash64(const void *data, size_t len, uint64_t seed);
@@ -55,6 +57,7 @@ typedef struct nt_feature_config {
     unsigned ngram_max;  /* 1..3 */
     int accents;         /* NEWSTAG_ACCENTS_* */
     unsigned window;     /* syllables per window of a long text; 0: none */
+    int unify_iy;        /* tỷ and tỉ give one feature (manifest "spelling") */
 } nt_feature_config;
 
 /* A sparse vector: unique indices (in order of first occurrence) with

@@ -36,6 +36,9 @@
 static const char *const ACCENT_NAMES[] = {"keep", "strip", "both"};
 /* logtf: 1 + ln tf; binary: 1 for present; -idf: times idf (else idf = 1) */
 static const char *const WEIGHTINGS[] = {"logtf-idf", "logtf", "binary-idf", "binary"};
+/* features.spelling: whether a lone final y after consonants is read as i
+ * (tỷ = tỉ). Models written before it was recorded read text as written. */
+static const char *const SPELLINGS[] = {"as-written", "i-for-y"};
 
 /* ---- small file helpers --------------------------------------------------- */
 
@@ -208,6 +211,8 @@ static json_t *build_manifest(const char *tmp, const nt_model_out *m,
         "norm", "l2", "oov_idf", (double)m->vocab->oov_idf, "file", FEATURES));
     json_object_set_new(json_object_get(root, "features"), "window_syllables",
                         json_integer(m->features->window));
+    json_object_set_new(json_object_get(root, "features"), "spelling",
+                        json_string(SPELLINGS[m->features->unify_iy ? 1 : 0]));
     json_object_set_new(root, "network", json_pack(
         "{s:s, s:i, s:i, s:i, s:s, s:s}", "file", NETWORK,
         "inputs", (int)m->vocab->size, "hidden", (int)nt_fann_hidden(m->ann),
@@ -453,7 +458,8 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
     json_int_t n = json_integer_value(json_object_get(f, "size"));
     json_t *oov = json_object_get(f, "oov_idf");
     json_t *window = json_object_get(f, "window_syllables");
-    int i, w;
+    json_t *spelling = json_object_get(f, "spelling");
+    int i, w, sp;
 
     if (!json_is_object(f) || !acc || nmax < 1 || nmax > 3 || n < 1 ||
         n > 10000000)
@@ -472,6 +478,15 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
                    json_integer_value(window) > 1000000))
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: bad window_syllables");
     fc->window = window ? (unsigned)json_integer_value(window) : 0;
+    /* absent in models made before it was recorded: text as written */
+    for (sp = 0; spelling && sp < 2; sp++)
+        if (json_is_string(spelling) &&
+            strcmp(json_string_value(spelling), SPELLINGS[sp]) == 0)
+            break;
+    if (sp == 2)
+        return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown spelling %s",
+                       json_is_string(spelling) ? json_string_value(spelling) : "(not a string)");
+    fc->unify_iy = spelling ? sp : 0;
     if (!vocab || (strcmp(vocab, "hashing") != 0 && strcmp(vocab, "document-frequency") != 0))
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown vocabulary kind");
     for (w = 0; w < 4; w++)

@@ -16,6 +16,9 @@
  *      one fixed rule (so hoà and hòa meet), and the syllable is recomposed
  *      to NFC by utf8proc. Optionally a diacritic-free twin is produced too
  *      (all marks dropped, đ -> d), for text typed without accents.
+ *   5. Optionally (every model trained since spelling was recorded in its
+ *      manifest) the i/y spelling variants meet: a syllable of consonants and
+ *      a lone final y is written with i (tỷ -> tỉ, lý -> lí, quý -> quí).
  *
  * Punctuation and symbols end a segment (no n-gram spans them); digits form
  * number tokens that are all written as "0".
@@ -54,6 +57,7 @@ typedef struct tokenizer {
     int pending_sep;       /* '.' or ',' after digits: inside a number? */
     int last_was_boundary; /* suppress repeated boundaries */
     int reference;         /* ask utf8proc for everything (no tables) */
+    int unify_iy;          /* write a lone final y after consonants as i */
 } tokenizer;
 
 static int is_tone_mark(int32_t cp)
@@ -117,6 +121,33 @@ static int tone_position(const letter *l, int n)
         (l[v[0]].cp == 'u' && l[v[1]].cp == 'y'))
         return v[1];
     return v[0];
+}
+
+static int is_consonant(const letter *l)
+{
+    return !l->quality && ((l->cp >= 'a' && l->cp <= 'z' && !is_vowel(l->cp)) ||
+                           l->cp == 0x0111);
+}
+
+/*
+ * Vietnamese writes a syllable of consonants and a lone final y both ways:
+ * tỷ / tỉ, lý / lí, kỹ / kĩ, mỹ / mĩ, quý / quí. News sites differ (and the
+ * spelling rules allow both), so the same word must give the same feature:
+ * such a y becomes i. Only that shape changes; y on its own (ý kiến, y tế)
+ * and y after a vowel (tuy, thuỷ, hay, mây) spell other sounds and stay.
+ */
+static void spell_final_y_as_i(letter *l, int n)
+{
+    int i, start = 0;
+
+    if (n < 2 || l[n - 1].cp != 'y' || l[n - 1].quality)
+        return;
+    if (n == 3 && l[0].cp == 'q' && l[1].cp == 'u' && !l[1].quality)
+        start = 2;                       /* quy: u belongs to the onset */
+    for (i = start; i < n - 1; i++)
+        if (!is_consonant(&l[i]))
+            return;
+    l[n - 1].cp = 'i';
 }
 
 /* Append one letter (with its marks in canonical order) as UTF-32. */
@@ -210,6 +241,8 @@ static void flush_token(tokenizer *t)
     if (t->is_number) {
         t->fn(t->user, "0", 1, t->want_strip ? "0" : NULL, 1);
     } else {
+        if (t->unify_iy)
+            spell_final_y_as_i(t->letters, t->nletters);
         pos = t->tone ? tone_position(t->letters, t->nletters) : -1;
         if (t->reference || (k = compose_fast(t, pos, cps)) < 0) {
             k = 0;
@@ -503,7 +536,7 @@ static size_t html_tag_length(const char *s, size_t avail, int *block)
 /* ---- driver ------------------------------------------------------------ */
 
 static void tokenize(const char *text, size_t len, size_t max_bytes,
-                     int want_strip, nt_token_fn fn, void *user,
+                     int want_strip, int unify_iy, nt_token_fn fn, void *user,
                      newstag_text_stats *stats, int reference)
 {
     tokenizer t;
@@ -511,6 +544,7 @@ static void tokenize(const char *text, size_t len, size_t max_bytes,
 
     memset(&t, 0, sizeof t);
     t.reference = reference;
+    t.unify_iy = unify_iy;
     t.fn = fn;
     t.user = user;
     t.want_strip = want_strip;
@@ -561,10 +595,10 @@ static void tokenize(const char *text, size_t len, size_t max_bytes,
 }
 
 void nt_tokenize(const char *text, size_t len, size_t max_bytes,
-                 int want_strip, nt_token_fn fn, void *user,
+                 int want_strip, int unify_iy, nt_token_fn fn, void *user,
                  newstag_text_stats *stats)
 {
-    tokenize(text, len, max_bytes, want_strip, fn, user, stats, 0);
+    tokenize(text, len, max_bytes, want_strip, unify_iy, fn, user, stats, 0);
 }
 
 /* ---- public: normalized text ------------------------------------------- */
@@ -617,8 +651,8 @@ static void collect_token(void *user, const char *keep, size_t keep_len,
 }
 
 char *nt_normalize_impl(const char *text, size_t len, int strip_accents,
-                        newstag_text_stats *stats, newstag_error *err,
-                        int reference)
+                        int unify_iy, newstag_text_stats *stats,
+                        newstag_error *err, int reference)
 {
     text_buf b = {0};
 
@@ -631,7 +665,8 @@ char *nt_normalize_impl(const char *text, size_t len, int strip_accents,
     if (stats)
         memset(stats, 0, sizeof *stats);
     buf_append(&b, "", 0);
-    tokenize(text, len, 0, strip_accents, collect_token, &b, stats, reference);
+    tokenize(text, len, 0, strip_accents, unify_iy, collect_token, &b, stats,
+             reference);
     if (b.n >= 2 && memcmp(b.s + b.n - 2, " |", 2) == 0)
         b.s[b.n -= 2] = '\0';
     if (b.oom) {
@@ -645,5 +680,5 @@ char *nt_normalize_impl(const char *text, size_t len, int strip_accents,
 char *newstag_normalize(const char *text, size_t len, int strip_accents,
                         newstag_text_stats *stats, newstag_error *err)
 {
-    return nt_normalize_impl(text, len, strip_accents, stats, err, 0);
+    return nt_normalize_impl(text, len, strip_accents, 1, stats, err, 0);
 }

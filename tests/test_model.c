@@ -102,7 +102,7 @@ static void assert_same_scores(const char *a, const char *b)
 
 static void test_variants_score_the_same(void **state)
 {
-    size_t i;
+    size_t i, respelled = 0;
 
     (void)state;
     for (i = 0; i < NITEMS; i++) {
@@ -110,12 +110,16 @@ static void test_variants_score_the_same(void **state)
         char *old1 = tu_replace(ITEMS[i], "hoá", "hóa");
         char *old2 = tu_replace(old1, "Hoá", "Hóa");
         char *nfd_up = tu_upper(nfd);
+        char *iy1 = tu_replace(ITEMS[i], "tỷ", "tỉ"), *iy = tu_replace(iy1, "lý", "lí");
         assert_same_scores(ITEMS[i], nfd);
         assert_same_scores(ITEMS[i], up);
         assert_same_scores(ITEMS[i], old2);
         assert_same_scores(ITEMS[i], nfd_up);
-        free(nfd), free(up), free(old1), free(old2), free(nfd_up);
+        assert_same_scores(ITEMS[i], iy);
+        respelled += strcmp(iy, ITEMS[i]) != 0;
+        free(nfd), free(up), free(old1), free(old2), free(nfd_up), free(iy1), free(iy);
     }
+    assert_true(respelled >= 2);    /* the i/y check really ran */
 }
 
 static void test_labels_of_clear_items(void **state)
@@ -582,6 +586,61 @@ static void test_damaged_models_refused(void **state)
     free(m), free(tmp);
 }
 
+/* Write dir's manifest with features.spelling set to `spelling` (NULL:
+ * removed, as in a model made before it was recorded) and a fresh checksum,
+ * computed the way modelfile.c does. */
+static void set_spelling(const char *dir, const char *spelling)
+{
+    char *man = path_in(dir, "manifest.json"), *s, hex[65];
+    json_t *root = json_load_file(man, 0, NULL), *f;
+
+    assert_non_null(root);
+    f = json_object_get(root, "features");
+    if (spelling)
+        json_object_set_new(f, "spelling", json_string(spelling));
+    else
+        json_object_del(f, "spelling");
+    json_object_del(root, "checksum");
+    s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    nt_sha256_hex(s, strlen(s), hex);
+    free(s);
+    json_object_set_new(root, "checksum", json_string(hex));
+    assert_int_equal(json_dump_file(root, man, JSON_INDENT(2)), 0);
+    json_decref(root);
+    free(man);
+}
+
+/* A model made before the i/y rule keeps reading text as it was trained
+ * to (tỷ and tỉ differ); a model that records the rule reads them alike. */
+static void test_spelling_recorded_in_manifest(void **state)
+{
+    static const char TY[] = "Thu ngân sách 10 tháng đạt 1.500 tỷ đồng, vượt dự toán";
+    static const char TI[] = "Thu ngân sách 10 tháng đạt 1.500 tỉ đồng, vượt dự toán";
+    char *tmp = tu_tmpdir(), *m = copy_model(tmp);
+    float a[NEWSTAG_MAX_LABELS], b[NEWSTAG_MAX_LABELS];
+    newstag_model *model;
+    size_t l, differ = 0;
+
+    (void)state;
+    for (l = 0; l < 2; l++) {
+        set_spelling(m, l ? NULL : "i-for-y");
+        model = newstag_model_load(m, NULL);
+        assert_non_null(model);
+        score(model, TY, a);
+        score(model, TI, b);
+        if (l == 0)
+            assert_memory_equal(a, b, newstag_model_num_labels(model) * sizeof a[0]);
+        else
+            differ = memcmp(a, b, newstag_model_num_labels(model) * sizeof a[0]) != 0;
+        newstag_model_free(model);
+    }
+    assert_true(differ);   /* without the rule, "tỷ" is not the vocabulary's "tỉ" */
+    set_spelling(m, "y-for-i");
+    expect_load_error(m, NEWSTAG_ERR_MODEL, "spelling");
+    tu_rmtree(tmp);
+    free(m), free(tmp);
+}
+
 /* network.bin is a cache: made on load, used when it matches, ignored and
  * rebuilt when damaged or stale, never a reason to refuse a good model. */
 static void test_binary_image_cache(void **state)
@@ -661,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_feature_settings_round_trip),
         cmocka_unit_test(test_deterministic_training),
         cmocka_unit_test(test_damaged_models_refused),
+        cmocka_unit_test(test_spelling_recorded_in_manifest),
         cmocka_unit_test(test_binary_image_cache),
         cmocka_unit_test(test_atomic_replace),
     };

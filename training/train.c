@@ -368,7 +368,8 @@ static struct fann_train_data *build_train_data(const trainer *t,
         uint64_t gold = gold_mask(t, train, i);
         const char *text = train->items[i].text;
         char *bare = NULL;
-        if (aug && !(bare = newstag_normalize(text, strlen(text), 1, NULL, NULL)))
+        if (aug && !(bare = nt_normalize_impl(text, strlen(text), 1, t->fc.unify_iy,
+                                              NULL, NULL, 0)))
             goto oom;
         for (k = 0; k < t->repeat[i]; k++)
             if (fill_row(t, data, r++, text, gold, &g, &v) < 0 ||
@@ -753,6 +754,7 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
     t.fc.ngram_max = opt->ngram_max;
     t.fc.accents = opt->accents;
     t.fc.window = opt->window;
+    t.fc.unify_iy = 1;
     if (opt->ngram_max < 1 || opt->ngram_max > 3 || opt->hidden < 1 ||
         opt->hidden > 1024 || opt->epochs < 1 || opt->max_features < 1 ||
         opt->accents < 0 || opt->accents > 2)
