@@ -8,7 +8,8 @@
  *
  *   1. HTML tags are skipped (block tags end a segment), entities decoded.
  *   2. Each code point is decomposed and case folded by utf8proc (NFKD +
- *      casefold); invalid UTF-8 becomes U+FFFD and is counted.
+ *      casefold); invalid UTF-8 becomes U+FFFD and is counted. Eth (Ð, ð),
+ *      which older tools put for Đ, is read as đ.
  *   3. Letters and marks are collected per syllable. The five Vietnamese tone
  *      marks are lifted off the letters, the vowel-quality marks (circumflex,
  *      breve, horn) stay on their letter, other combining marks are dropped.
@@ -37,6 +38,8 @@
 
 #define TOKEN_MAX_LETTERS 48
 #define TAG_MAX_BYTES 2048
+#define LATIN_SMALL_ETH 0x00F0        /* ð */
+#define LATIN_SMALL_D_STROKE 0x0111   /* đ */
 
 enum { Q_CIRCUMFLEX = 1, Q_BREVE = 2, Q_HORN = 4 };
 
@@ -126,7 +129,7 @@ static int tone_position(const letter *l, int n)
 static int is_consonant(const letter *l)
 {
     return !l->quality && ((l->cp >= 'a' && l->cp <= 'z' && !is_vowel(l->cp)) ||
-                           l->cp == 0x0111);
+                           l->cp == LATIN_SMALL_D_STROKE);
 }
 
 /*
@@ -253,7 +256,7 @@ static void flush_token(tokenizer *t)
         keep_len = utf32_to_utf8(cps, (size_t)(k < 0 ? 0 : k), keep);
         if (t->want_strip) {
             for (i = 0; i < t->nletters; i++) {
-                int32_t c = t->letters[i].cp == 0x0111 ? 'd' : t->letters[i].cp;
+                int32_t c = t->letters[i].cp == LATIN_SMALL_D_STROKE ? 'd' : t->letters[i].cp;
                 strip_len += (size_t)utf8proc_encode_char(
                     c, (utf8proc_uint8_t *)strip + strip_len);
             }
@@ -278,8 +281,13 @@ static void boundary(tokenizer *t)
     }
 }
 
+/* Vietnamese has no eth. Ð (U+00D0) stands in for Đ (U+0110), which it
+ * looks exactly like, in text typed or converted by older tools; case
+ * folding turns it into ð. Read it as the đ it stands for. */
 static void add_letter(tokenizer *t, int32_t cp, int number)
 {
+    if (cp == LATIN_SMALL_ETH)
+        cp = LATIN_SMALL_D_STROKE;
     if (t->nletters > 0 && t->is_number != number)
         flush_token(t);
     if (t->nletters == TOKEN_MAX_LETTERS)

@@ -67,6 +67,14 @@ static void test_upper_equals_lower(void **state)
     }
     assert_norm("ĐẢNG BỘ", "đảng bộ");
     assert_norm("Đ đ", "đ đ");
+    /* Ð (eth), which looks the same, stands in for Đ in older text */
+    assert_norm("ÐẢNG BỘ Ðà Nẵng", "đảng bộ đà nẵng");
+    assert_same_norm("Ðại hội Ðảng", "Đại hội Đảng");
+    {
+        char *bare = norm("Ðảng ðồng", 1);
+        assert_string_equal(bare, "dang dong");
+        free(bare);
+    }
 }
 
 static void test_old_and_new_tone_placement(void **state)
