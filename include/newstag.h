@@ -27,7 +27,7 @@ extern "C" {
 
 #define NEWSTAG_VERSION "0.1.0"
 #define NEWSTAG_MODEL_FORMAT "newstag-model"
-#define NEWSTAG_MODEL_FORMAT_VERSION 1
+#define NEWSTAG_MODEL_FORMAT_VERSION 2   /* 2: features.spelling (i/y) */
 #define NEWSTAG_MAX_LABELS 64
 #define NEWSTAG_LABEL_MAX 48
 

@@ -191,8 +191,11 @@ static json_t *build_manifest(const char *tmp, const nt_model_out *m,
     }
     files = json_pack("{s:o, s:o}", FEATURES, fe, NETWORK, ne);
     json_object_set_new(root, "format", json_string(NEWSTAG_MODEL_FORMAT));
+    /* format 2 reads tỷ as tỉ; a model that does not (one continued from a
+     * format 1 model) stays format 1, so older newstag still reads it right,
+     * and older newstag refuses a format 2 model rather than misread it */
     json_object_set_new(root, "format_version",
-                        json_integer(NEWSTAG_MODEL_FORMAT_VERSION));
+                        json_integer(m->features->unify_iy ? 2 : 1));
     json_object_set_new(root, "newstag_version", json_string(NEWSTAG_VERSION));
     json_object_set_new(root, "labels", labels);
     json_object_set_new(root, "thresholds", thr);

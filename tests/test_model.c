@@ -560,10 +560,11 @@ static void test_damaged_models_refused(void **state)
     orig_man = tu_read_file(man, &len);
     tu_write_file(man, "", 0);
     expect_load_error(m, NEWSTAG_ERR_MODEL, "manifest.json");
-    edited = tu_replace(orig_man, "\"format_version\": 1", "\"format_version\": 99");
+    edited = tu_replace(orig_man, "\"format_version\": 2", "\"format_version\": 99");
+    assert_string_not_equal(edited, orig_man);
     tu_write_file(man, edited, strlen(edited));
     expect_load_error(m, NEWSTAG_ERR_VERSION, "99");
-    expect_load_error(m, NEWSTAG_ERR_VERSION, "format version 1");
+    expect_load_error(m, NEWSTAG_ERR_VERSION, "format version 2");
     free(edited);
     /* an edited threshold breaks the manifest checksum */
     edited = tu_replace(orig_man, "\"labels\"", "\"labels\" ");
@@ -587,14 +588,16 @@ static void test_damaged_models_refused(void **state)
 }
 
 /* Write dir's manifest with features.spelling set to `spelling` (NULL:
- * removed, as in a model made before it was recorded) and a fresh checksum,
- * computed the way modelfile.c does. */
+ * removed, as in a format 1 model, made before it was recorded; then also
+ * format_version 1) and a fresh checksum, computed as modelfile.c does. */
 static void set_spelling(const char *dir, const char *spelling)
 {
     char *man = path_in(dir, "manifest.json"), *s, hex[65];
     json_t *root = json_load_file(man, 0, NULL), *f;
 
     assert_non_null(root);
+    if (!spelling)
+        json_object_set_new(root, "format_version", json_integer(1));
     f = json_object_get(root, "features");
     if (spelling)
         json_object_set_new(f, "spelling", json_string(spelling));
@@ -639,6 +642,51 @@ static void test_spelling_recorded_in_manifest(void **state)
     expect_load_error(m, NEWSTAG_ERR_MODEL, "spelling");
     tu_rmtree(tmp);
     free(m), free(tmp);
+}
+
+static json_t *manifest_of(const char *dir)
+{
+    char *man = path_in(dir, "manifest.json");
+    json_t *root = json_load_file(man, 0, NULL);
+
+    assert_non_null(root);
+    free(man);
+    return root;
+}
+
+/* A new model is format 2 and reads tỷ as tỉ. One continued from a format 1
+ * model keeps its parent's reading and stays format 1, which older newstag
+ * reads the same way. */
+static void test_format_follows_spelling(void **state)
+{
+    char *tmp = tu_tmpdir(), *parent = path_in(tmp, "parent"), *child = path_in(tmp, "child");
+    newstag_dataset *ds = newstag_dataset_new();
+    newstag_train_options opt;
+    newstag_error err;
+    json_t *root;
+
+    (void)state;
+    train_small(parent, 1);
+    root = manifest_of(parent);
+    assert_int_equal(json_integer_value(json_object_get(root, "format_version")), 2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(root, "features"),
+                                                          "spelling")), "i-for-y");
+    json_decref(root);
+    set_spelling(parent, NULL);
+    assert_int_equal(newstag_dataset_read_file(ds, SMALL_CORPUS, &err), 0);
+    newstag_train_options_init(&opt);
+    opt.epochs = 2;
+    opt.init_model = parent;
+    if (newstag_train(ds, NULL, &opt, child, &err) != 0)
+        fail_msg("training failed: %s", err.text);
+    root = manifest_of(child);
+    assert_int_equal(json_integer_value(json_object_get(root, "format_version")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(root, "features"),
+                                                          "spelling")), "as-written");
+    json_decref(root);
+    newstag_dataset_free(ds);
+    tu_rmtree(tmp);
+    free(parent), free(child), free(tmp);
 }
 
 /* network.bin is a cache: made on load, used when it matches, ignored and
@@ -721,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_deterministic_training),
         cmocka_unit_test(test_damaged_models_refused),
         cmocka_unit_test(test_spelling_recorded_in_manifest),
+        cmocka_unit_test(test_format_follows_spelling),
         cmocka_unit_test(test_binary_image_cache),
         cmocka_unit_test(test_atomic_replace),
     };
