@@ -462,7 +462,8 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
     json_t *oov = json_object_get(f, "oov_idf");
     json_t *window = json_object_get(f, "window_syllables");
     json_t *spelling = json_object_get(f, "spelling");
-    int i, w, sp;
+    const char *spell = json_string_value(spelling);
+    int i, w;
 
     if (!json_is_object(f) || !acc || nmax < 1 || nmax > 3 || n < 1 ||
         n > 10000000)
@@ -482,14 +483,11 @@ static int read_feature_config(json_t *root, nt_feature_config *fc,
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: bad window_syllables");
     fc->window = window ? (unsigned)json_integer_value(window) : 0;
     /* absent in models made before it was recorded: text as written */
-    for (sp = 0; spelling && sp < 2; sp++)
-        if (json_is_string(spelling) &&
-            strcmp(json_string_value(spelling), SPELLINGS[sp]) == 0)
-            break;
-    if (sp == 2)
+    if (spelling && (!spell || (strcmp(spell, SPELLINGS[0]) != 0 &&
+                                strcmp(spell, SPELLINGS[1]) != 0)))
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown spelling %s",
-                       json_is_string(spelling) ? json_string_value(spelling) : "(not a string)");
-    fc->unify_iy = spelling ? sp : 0;
+                       spell ? spell : "(not a string)");
+    fc->unify_iy = spell && strcmp(spell, SPELLINGS[1]) == 0;
     if (!vocab || (strcmp(vocab, "hashing") != 0 && strcmp(vocab, "document-frequency") != 0))
         return nt_fail(err, NEWSTAG_ERR_MODEL, "manifest: unknown vocabulary kind");
     for (w = 0; w < 4; w++)
