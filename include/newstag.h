@@ -188,6 +188,7 @@ typedef struct newstag_train_options {
                               * also scored in windows of that length, and
                               * each label takes the highest score (default
                               * 250; 0: whole texts only) */
+    float weight_decay;      /* L2 weight decay per training row (0: none) */
 } newstag_train_options;
 
 /* Class imbalance: with OVERSAMPLE, the training items of a label with

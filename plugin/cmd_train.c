@@ -55,6 +55,7 @@ static void help(void)
 "  --no-oov-norm      unknown n-grams do not weaken an item's vector\n"
 "  --hash N           feature hashing into N inputs instead of a vocabulary\n"
 "  --margin M         train towards M and 1-M instead of 0 and 1 (default 0)\n"
+"  --decay D          L2 weight decay per training row (default 0)\n"
 "  --weighting W      logtf-idf (default), logtf, binary-idf or binary\n"
 "  --init MODEL       continue training from MODEL (its features, network\n"
 "                     and labels kept) when the data's labels are all its\n"
@@ -125,7 +126,7 @@ int cmd_train(int argc, char **argv)
         {"min-df", required_argument, 0, 'M'}, {"ngrams", required_argument, 0, 'n'},
         {"accents", required_argument, 0, 'a'}, {"no-augment", no_argument, 0, 'A'},
         {"no-oov-norm", no_argument, 0, 'O'}, {"hash", required_argument, 0, 'X'},
-        {"margin", required_argument, 0, 'G'}, {"weighting", required_argument, 0, 'W'},
+        {"margin", required_argument, 0, 'G'}, {"decay", required_argument, 0, 'Y'}, {"weighting", required_argument, 0, 'W'},
         {"init", required_argument, 0, 'I'}, {"balance", required_argument, 0, 'B'},
         {"no-shortcut", no_argument, 0, 'L'}, {"window", required_argument, 0, 'w'},
         {"from-mail", required_argument, 0, OPT_FROM_MAIL},
@@ -188,6 +189,15 @@ int cmd_train(int argc, char **argv)
             opt.target_margin = strtof(optarg, &end);
             if (*end || !(opt.target_margin >= 0 && opt.target_margin < 0.5f)) {
                 cli_error("--margin takes a number in [0, 0.5)");
+                bad = -1;
+            }
+            break;
+        }
+        case 'Y': {
+            char *end;
+            opt.weight_decay = strtof(optarg, &end);
+            if (*end || !(opt.weight_decay >= 0 && opt.weight_decay < 1)) {
+                cli_error("--decay takes a number in [0, 1)");
                 bad = -1;
             }
             break;

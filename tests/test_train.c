@@ -1,8 +1,10 @@
 /*
  * test_train.c - retraining through the library: continuing from a model
  * (--init) on new data, the lineage it records, when it refuses to continue,
- * and the warnings and oversampling for labels with few samples.
+ * the warnings and oversampling for labels with few samples, and weight
+ * decay.
  */
+#include <fann.h>
 #include <jansson.h>
 
 #include "testutil.h"
@@ -372,6 +374,62 @@ static void test_sixty_four_labels(void **state)
     newstag_dataset_free(src);
 }
 
+
+/* Sum of the squared weights of a model's network. */
+static double squared_weights(const char *dir)
+{
+    char path[600];
+    struct fann *ann;
+    struct fann_connection *conn;
+    unsigned i, n;
+    double sum = 0;
+
+    snprintf(path, sizeof path, "%s/network.net", dir);
+    ann = fann_create_from_file(path);
+    assert_non_null(ann);
+    n = fann_get_total_connections(ann);
+    conn = calloc(n, sizeof *conn);
+    assert_non_null(conn);
+    fann_get_connection_array(ann, conn);
+    for (i = 0; i < n; i++)
+        sum += (double)conn[i].weight * conn[i].weight;
+    free(conn);
+    fann_destroy(ann);
+    return sum;
+}
+
+/* Weight decay keeps the weights small, is recorded in the manifest, and a
+ * run without it records none; the decayed model still learns the data. */
+static void test_weight_decay_shrinks_weights(void **state)
+{
+    char plain[512], decayed[512];
+    newstag_train_options o;
+    json_t *mp, *md;
+    double wp, wd;
+
+    (void)state;
+    snprintf(plain, sizeof plain, "%s/plain-decay", tmp);
+    snprintf(decayed, sizeof decayed, "%s/decayed", tmp);
+    small_options(&o);
+    o.epochs = 20;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, plain);
+    small_options(&o);
+    o.epochs = 20;
+    o.weight_decay = 1e-3f;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, decayed);
+    wp = squared_weights(plain);
+    wd = squared_weights(decayed);
+    assert_true(wd < 0.5 * wp);
+    mp = manifest_of(plain);
+    md = manifest_of(decayed);
+    assert_null(json_object_get(json_object_get(mp, "training"), "weight_decay"));
+    assert_float_equal(json_number_value(json_object_get(json_object_get(md, "training"),
+                                                         "weight_decay")), 1e-3, 1e-9);
+    assert_true(dev_f1(md) > 0.85);
+    json_decref(mp);
+    json_decref(md);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_rare_label_warning_and_oversampling),
         cmocka_unit_test(test_dev_overlap_warning),
         cmocka_unit_test(test_sixty_four_labels),
+        cmocka_unit_test(test_weight_decay_shrinks_weights),
     };
     return cmocka_run_group_tests_name("train", tests, setup, teardown);
 }

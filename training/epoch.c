@@ -82,7 +82,21 @@ static void *run_shard(void *arg)
     return NULL;
 }
 
-float nt_epoch_run(nt_epoch_runner *r, struct fann *ann)
+/* L2 weight decay: the penalty (decay / 2) * rows * sum(w^2) joins the
+ * error. libfann's slopes hold minus the error's gradient, so each slope
+ * loses decay * rows * w. Once the rows are fitted their gradients fade
+ * and the penalty is what is left, so iRPROP- stops growing weights that
+ * only memorize single items. */
+static void add_weight_decay(struct fann *ann, float decay, unsigned rows)
+{
+    unsigned k;
+    float scale = decay * (float)rows;
+
+    for (k = 0; k < ann->total_connections; k++)
+        ann->train_slopes[k] -= scale * ann->weights[k];
+}
+
+float nt_epoch_run(nt_epoch_runner *r, struct fann *ann, float decay)
 {
     pthread_t threads[NT_EPOCH_SHARDS];
     int started[NT_EPOCH_SHARDS] = {0};
@@ -116,6 +130,8 @@ float nt_epoch_run(nt_epoch_runner *r, struct fann *ann)
         ann->num_MSE += part->num_MSE;
         ann->num_bit_fail += part->num_bit_fail;
     }
+    if (decay > 0)
+        add_weight_decay(ann, decay, fann_length_train_data(r->shards[0].data));
     fann_update_weights_irpropm(ann, 0, n);
     return fann_get_MSE(ann);
 }

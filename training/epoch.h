@@ -19,8 +19,8 @@ nt_epoch_runner *nt_epoch_runner_new(struct fann *ann,
                                      struct fann_train_data *data);
 void nt_epoch_runner_free(nt_epoch_runner *r);
 
-/* One batch iRPROP- epoch of `ann` over all rows; returns the MSE, or -1
- * when memory runs out. */
-float nt_epoch_run(nt_epoch_runner *r, struct fann *ann);
+/* One batch iRPROP- epoch of `ann` over all rows, with L2 weight decay
+ * `decay` per row (0: none); returns the MSE, or -1 when memory runs out. */
+float nt_epoch_run(nt_epoch_runner *r, struct fann *ann, float decay);
 
 #endif

@@ -626,6 +626,9 @@ static json_t *training_info(const trainer *t, const newstag_dataset *train,
     if (info) {
         json_object_set_new(info, "balance", json_string(
             t->opt->balance == NEWSTAG_BALANCE_OVERSAMPLE ? "oversample" : "none"));
+        if (t->opt->weight_decay > 0)
+            json_object_set_new(info, "weight_decay",
+                                json_real((double)t->opt->weight_decay));
         if (t->from_parent)
             json_object_set_new(info, "lineage", lineage_json(t));
     }
@@ -695,7 +698,7 @@ static int train_loop(trainer *t, struct fann *ann,
         return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory copying the network");
     /* a parent's own weights are "epoch 0": training must beat them */
     for (epoch = t->from_parent ? 0 : 1; epoch <= t->opt->epochs; epoch++) {
-        float mse = epoch ? nt_epoch_run(runner, ann) : 0;
+        float mse = epoch ? nt_epoch_run(runner, ann, t->opt->weight_decay) : 0;
         if (mse < 0) {
             nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory training the network");
             goto out;
