@@ -40,7 +40,7 @@ CLI_SRC := plugin/main.c plugin/filter.c plugin/cmd_classify.c \
            plugin/mailbox.c plugin/train_mail.c
 PLUGIN_SRC := plugin/plugin.c plugin/filter.c
 TEST_NAMES ?= test_normalize test_model test_cli test_plugin test_mail test_train test_retrain \
-              test_report test_lifecycle
+              test_report test_lifecycle test_corpus
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
