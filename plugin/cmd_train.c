@@ -117,6 +117,20 @@ static int parse_uint(const char *s, unsigned *out, unsigned min, unsigned max,
     return 0;
 }
 
+/* A number in [0, below). */
+static int parse_fraction(const char *s, float *out, float below, const char *name)
+{
+    char *end;
+    float v = strtof(s, &end);
+
+    if (*end || !*s || !(v >= 0 && v < below)) {
+        cli_error("--%s takes a number in [0, %g)", name, (double)below);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int cmd_train(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -184,24 +198,8 @@ int cmd_train(int argc, char **argv)
                 bad = -1;
             }
             break;
-        case 'G': {
-            char *end;
-            opt.target_margin = strtof(optarg, &end);
-            if (*end || !(opt.target_margin >= 0 && opt.target_margin < 0.5f)) {
-                cli_error("--margin takes a number in [0, 0.5)");
-                bad = -1;
-            }
-            break;
-        }
-        case 'Y': {
-            char *end;
-            opt.weight_decay = strtof(optarg, &end);
-            if (*end || !(opt.weight_decay >= 0 && opt.weight_decay < 1)) {
-                cli_error("--decay takes a number in [0, 1)");
-                bad = -1;
-            }
-            break;
-        }
+        case 'G': bad = parse_fraction(optarg, &opt.target_margin, 0.5f, "margin"); break;
+        case 'Y': bad = parse_fraction(optarg, &opt.weight_decay, 1, "decay"); break;
         case OPT_FROM_MAIL:
             bad = add_mail_folder(mails, &nmail, optarg, "--from-mail");
             break;
