@@ -226,6 +226,16 @@ static void test_usage_and_model_errors(void **state)
     assert_int_equal(tu_run(cmd, NULL, NULL, NULL, &err), 66);
     assert_non_null(strstr(err, "/nonexistent.jsonl"));
     free(err);
+    /* fractions out of range are usage errors, before any data is read */
+    snprintf(cmd, sizeof cmd, "%s train --decay 1 -o %s/x tests/data/small.jsonl", cli, tmp);
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL, &err), 64);
+    assert_non_null(strstr(err, "--decay takes a number in [0, 1)"));
+    free(err);
+    snprintf(cmd, sizeof cmd, "%s train --margin -0.1 -o %s/x tests/data/small.jsonl", cli,
+             tmp);
+    assert_int_equal(tu_run(cmd, NULL, NULL, NULL, &err), 64);
+    assert_non_null(strstr(err, "--margin takes a number in [0, 0.5)"));
+    free(err);
 }
 
 static void test_train_eval_info_round_trip(void **state)
