@@ -428,6 +428,16 @@ static void test_weight_decay_shrinks_weights(void **state)
     assert_true(dev_f1(md) > 0.85);
     json_decref(mp);
     json_decref(md);
+    /* the library refuses a decay the CLI would refuse (no NaN, no < 0) */
+    {
+        newstag_dataset *ds = read_data("tests/data/small.jsonl");
+        newstag_error err;
+        small_options(&o);
+        o.weight_decay = -1e-3f;
+        assert_int_equal(newstag_train(ds, NULL, &o, decayed, &err), -1);
+        assert_int_equal(err.code, NEWSTAG_ERR_ARGUMENT);
+        newstag_dataset_free(ds);
+    }
 }
 
 int main(void)

@@ -760,7 +760,9 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
     t.fc.unify_iy = 1;
     if (opt->ngram_max < 1 || opt->ngram_max > 3 || opt->hidden < 1 ||
         opt->hidden > 1024 || opt->epochs < 1 || opt->max_features < 1 ||
-        opt->accents < 0 || opt->accents > 2)
+        opt->accents < 0 || opt->accents > 2 ||
+        !(opt->weight_decay >= 0 && opt->weight_decay < 1) ||
+        !(opt->target_margin >= 0 && opt->target_margin < 0.5f))
         return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "bad training options");
     if (!dev) {
         if (split_dev(train_in, opt->seed, &own_train, &own_dev, err) < 0)
