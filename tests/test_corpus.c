@@ -144,6 +144,19 @@ static int by_text(const void *a, const void *b)
     return strcmp(((const item *)a)->text, ((const item *)b)->text);
 }
 
+/* Sorts the items by `cmp` and returns the index of the first one equal
+ * to the one before it, or 0 when none is. */
+static size_t first_repeat(items *all, int (*cmp)(const void *, const void *))
+{
+    size_t i;
+
+    qsort(all->v, all->n, sizeof *all->v, cmp);
+    for (i = 1; i < all->n; i++)
+        if (cmp(&all->v[i - 1], &all->v[i]) == 0)
+            return i;
+    return 0;
+}
+
 static size_t count(const items *all, int place)
 {
     size_t i, n = 0;
@@ -158,47 +171,50 @@ static size_t count(const items *all, int place)
  * share of the corpus. */
 static void test_items_well_formed(void **state)
 {
-    items *all = read_all();
+    items *all = *state;
     size_t train = count(all, CORPUS_TRAIN), dev = count(all, CORPUS_DEV);
 
-    (void)state;
     assert_true(train + dev >= 3000);
     assert_true(count(all, HELDOUT) >= 1000);
     /* the dev split: about 15% of the corpus (the issue asks for that) */
     assert_true(dev * 100 >= (train + dev) * 12);
     assert_true(dev * 100 <= (train + dev) * 18);
-    free_all(all);
 }
 
 /* Ids are unique over the corpus and the held-out tests, so the relabel
  * records and error reports name one item each. */
 static void test_ids_unique(void **state)
 {
-    items *all = read_all();
-    size_t i;
+    items *all = *state;
+    size_t i = first_repeat(all, by_id);
 
-    (void)state;
-    qsort(all->v, all->n, sizeof *all->v, by_id);
-    for (i = 1; i < all->n; i++)
-        if (strcmp(all->v[i - 1].id, all->v[i].id) == 0)
-            fail_msg("id %s is in %s and %s", all->v[i].id, all->v[i - 1].file, all->v[i].file);
-    free_all(all);
+    if (i)
+        fail_msg("id %s is in %s and %s", all->v[i].id, all->v[i - 1].file, all->v[i].file);
 }
 
 /* No item (title and text) is in two places: the training and the dev
  * split, a held-out test and the corpus, or twice in one split. */
 static void test_no_item_in_two_places(void **state)
 {
-    items *all = read_all();
-    size_t i;
+    items *all = *state;
+    size_t i = first_repeat(all, by_text);
 
-    (void)state;
-    qsort(all->v, all->n, sizeof *all->v, by_text);
-    for (i = 1; i < all->n; i++)
-        if (strcmp(all->v[i - 1].text, all->v[i].text) == 0)
-            fail_msg("%s (%s) and %s (%s) are the same item", all->v[i - 1].id,
-                     all->v[i - 1].file, all->v[i].id, all->v[i].file);
-    free_all(all);
+    if (i)
+        fail_msg("%s (%s) and %s (%s) are the same item", all->v[i - 1].id,
+                 all->v[i - 1].file, all->v[i].id, all->v[i].file);
+}
+
+/* The files are read once for all the tests (each only reads or reorders). */
+static int setup(void **state)
+{
+    *state = read_all();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    free_all(*state);
+    return 0;
 }
 
 int main(void)
@@ -208,5 +224,5 @@ int main(void)
         cmocka_unit_test(test_ids_unique),
         cmocka_unit_test(test_no_item_in_two_places),
     };
-    return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("corpus", tests, setup, teardown);
 }

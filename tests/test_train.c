@@ -374,7 +374,6 @@ static void test_sixty_four_labels(void **state)
     newstag_dataset_free(src);
 }
 
-
 /* Sum of the squared weights of a model's network. */
 static double squared_weights(const char *dir)
 {
@@ -428,16 +427,23 @@ static void test_weight_decay_shrinks_weights(void **state)
     assert_true(dev_f1(md) > 0.85);
     json_decref(mp);
     json_decref(md);
-    /* the library refuses a decay the CLI would refuse (no NaN, no < 0) */
-    {
-        newstag_dataset *ds = read_data("tests/data/small.jsonl");
-        newstag_error err;
-        small_options(&o);
-        o.weight_decay = -1e-3f;
-        assert_int_equal(newstag_train(ds, NULL, &o, decayed, &err), -1);
-        assert_int_equal(err.code, NEWSTAG_ERR_ARGUMENT);
-        newstag_dataset_free(ds);
-    }
+}
+
+/* The library refuses a decay the CLI would refuse (no NaN, no < 0). */
+static void test_negative_decay_refused(void **state)
+{
+    newstag_dataset *ds = read_data("tests/data/small.jsonl");
+    newstag_train_options o;
+    newstag_error err;
+    char out[512];
+
+    (void)state;
+    snprintf(out, sizeof out, "%s/refused", tmp);
+    small_options(&o);
+    o.weight_decay = -1e-3f;
+    assert_int_equal(newstag_train(ds, NULL, &o, out, &err), -1);
+    assert_int_equal(err.code, NEWSTAG_ERR_ARGUMENT);
+    newstag_dataset_free(ds);
 }
 
 int main(void)
@@ -450,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_dev_overlap_warning),
         cmocka_unit_test(test_sixty_four_labels),
         cmocka_unit_test(test_weight_decay_shrinks_weights),
+        cmocka_unit_test(test_negative_decay_refused),
     };
     return cmocka_run_group_tests_name("train", tests, setup, teardown);
 }
