@@ -1,8 +1,8 @@
 /*
  * test_train.c - retraining through the library: continuing from a model
  * (--init) on new data, the lineage it records, when it refuses to continue,
- * the warnings and oversampling for labels with few samples, and weight
- * decay.
+ * the warnings and oversampling for labels with few samples, weight
+ * decay, and the weight of unknown n-grams.
  */
 #include <fann.h>
 #include <jansson.h>
@@ -429,6 +429,42 @@ static void test_weight_decay_shrinks_weights(void **state)
     json_decref(md);
 }
 
+/* An unknown n-gram counts in the norm like the rarest n-gram the model
+ * keeps: oov_idf is the largest idf in features.tsv, even when the cut at
+ * max_features leaves out n-grams far rarer than that. */
+static void test_oov_weight_is_rarest_kept(void **state)
+{
+    char dir[512], path[600], line[1024];
+    newstag_train_options o;
+    double max_idf = 0, oov;
+    size_t kept = 0;
+    json_t *m;
+    FILE *f;
+
+    (void)state;
+    snprintf(dir, sizeof dir, "%s/oov-weight", tmp);
+    small_options(&o);
+    o.epochs = 2;
+    o.max_features = 300;            /* far fewer than small.jsonl has */
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, dir);
+    snprintf(path, sizeof path, "%s/features.tsv", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#')
+            continue;
+        kept++;
+        if (strtod(line, NULL) > max_idf)
+            max_idf = strtod(line, NULL);
+    }
+    fclose(f);
+    assert_int_equal(kept, 300);
+    m = manifest_of(dir);
+    oov = json_number_value(json_object_get(json_object_get(m, "features"), "oov_idf"));
+    assert_float_equal(oov, max_idf, 1e-5);
+    json_decref(m);
+}
+
 /* The library refuses a decay the CLI would refuse (no NaN, no < 0). */
 static void test_negative_decay_refused(void **state)
 {
@@ -457,6 +493,7 @@ int main(void)
         cmocka_unit_test(test_sixty_four_labels),
         cmocka_unit_test(test_weight_decay_shrinks_weights),
         cmocka_unit_test(test_negative_decay_refused),
+        cmocka_unit_test(test_oov_weight_is_rarest_kept),
     };
     return cmocka_run_group_tests_name("train", tests, setup, teardown);
 }

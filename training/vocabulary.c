@@ -221,8 +221,11 @@ int nt_build_vocab(const nt_feature_config *fc, const newstag_train_options *opt
     }
     for (i = 0; i < kept; i++)
         nt_vocab_add(vocab, ranked[i].h, idf_of(opt, N, ranked[i].df));
-    if (opt->oov_norm)   /* an unknown n-gram weighs like the rarest known */
-        vocab->oov_idf = idf_of(opt, N, opt->min_df);
+    /* An unknown n-gram weighs like the rarest n-gram kept, not like the
+     * rarest admissible (min_df): the vocabulary is nearly always cut at
+     * max_features, far above min_df (docs/features.md, "OOV weight"). */
+    if (opt->oov_norm)
+        vocab->oov_idf = idf_of(opt, N, ranked[kept - 1].df);
     vocab->binary_tf = opt->binary_tf;
     free(ranked);
     /* readable n-grams for the features file */
