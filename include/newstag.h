@@ -189,6 +189,15 @@ typedef struct newstag_train_options {
                               * each label takes the highest score (default
                               * 250; 0: whole texts only) */
     float weight_decay;      /* L2 weight decay per training row (0: none) */
+    float accent_free_share; /* with augment, 0 (default): an accent-free
+                              * copy of every item is added; s in (0, 1):
+                              * instead, that share of the items (drawn from
+                              * the seed) is trained on its accent-free form
+                              * only and the rest as written, so there are
+                              * half the rows and an epoch costs half */
+    unsigned average_epochs; /* the model written holds the mean weights of
+                              * the best epoch and the N-1 before it (0 or 1:
+                              * the best epoch's own weights) */
 } newstag_train_options;
 
 /* Class imbalance: with OVERSAMPLE, the training items of a label with

@@ -52,10 +52,16 @@ static void help(void)
 "  --accents MODE     features from accented, accent-free or both forms\n"
 "                     (default both)\n"
 "  --no-augment       do not add accent-free copies of training items\n"
+"  --accent-free-share S\n"
+"                     instead of adding accent-free copies, train a share S\n"
+"                     (0-1) of the items on their accent-free form only:\n"
+"                     half the rows, so an epoch takes half the time\n"
 "  --no-oov-norm      unknown n-grams do not weaken an item's vector\n"
 "  --hash N           feature hashing into N inputs instead of a vocabulary\n"
 "  --margin M         train towards M and 1-M instead of 0 and 1 (default 0)\n"
 "  --decay D          L2 weight decay per training row (default 0)\n"
+"  --average N        write the mean weights of the best epoch and the N-1\n"
+"                     epochs before it (default 1: the best epoch alone)\n"
 "  --weighting W      logtf-idf (default), logtf, binary-idf or binary\n"
 "  --init MODEL       continue training from MODEL (its features, network\n"
 "                     and labels kept) when the data's labels are all its\n"
@@ -141,7 +147,8 @@ int cmd_train(int argc, char **argv)
         {"accents", required_argument, 0, 'a'}, {"no-augment", no_argument, 0, 'A'},
         {"no-oov-norm", no_argument, 0, 'O'}, {"hash", required_argument, 0, 'X'},
         {"margin", required_argument, 0, 'G'}, {"weighting", required_argument, 0, 'W'},
-        {"decay", required_argument, 0, 'Y'},
+        {"decay", required_argument, 0, 'Y'}, {"average", required_argument, 0, 'V'},
+        {"accent-free-share", required_argument, 0, 'S'},
         {"init", required_argument, 0, 'I'}, {"balance", required_argument, 0, 'B'},
         {"no-shortcut", no_argument, 0, 'L'}, {"window", required_argument, 0, 'w'},
         {"from-mail", required_argument, 0, OPT_FROM_MAIL},
@@ -201,6 +208,8 @@ int cmd_train(int argc, char **argv)
             break;
         case 'G': bad = parse_fraction(optarg, &opt.target_margin, 0.5f, "margin"); break;
         case 'Y': bad = parse_fraction(optarg, &opt.weight_decay, 1, "decay"); break;
+        case 'S': bad = parse_fraction(optarg, &opt.accent_free_share, 1, "accent-free-share"); break;
+        case 'V': bad = parse_uint(optarg, &opt.average_epochs, 1, 100, "average"); break;
         case OPT_FROM_MAIL:
             bad = add_mail_folder(mails, &nmail, optarg, "--from-mail");
             break;

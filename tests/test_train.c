@@ -2,13 +2,15 @@
  * test_train.c - retraining through the library: continuing from a model
  * (--init) on new data, the lineage it records, when it refuses to continue,
  * the warnings and oversampling for labels with few samples, weight
- * decay, and the weight of unknown n-grams.
+ * decay, the weight of unknown n-grams, and the mean of the last epochs'
+ * weights.
  */
 #include <fann.h>
 #include <jansson.h>
 
 #include "testutil.h"
 #include "newstag.h"
+#include "average.h"
 
 static char *tmp;
 static char notices[8192];
@@ -482,6 +484,154 @@ static void test_negative_decay_refused(void **state)
     newstag_dataset_free(ds);
 }
 
+/* The history keeps the last `span` epochs: the mean is over those, or
+ * over all of them while fewer have been recorded. */
+static void test_weight_history_mean(void **state)
+{
+    nt_weight_history *h = nt_weight_history_new(3, 2);
+    float w[2], mean[2] = {-1, -1};
+    int e;
+
+    (void)state;
+    assert_non_null(h);
+    nt_weight_history_mean(h, mean);          /* nothing recorded: untouched */
+    assert_float_equal(mean[0], -1, 0);
+    for (e = 1; e <= 5; e++) {
+        w[0] = (float)e;                      /* epochs 1..5: weights e, 10e */
+        w[1] = (float)(10 * e);
+        nt_weight_history_push(h, w);
+        nt_weight_history_mean(h, mean);
+        if (e == 1) {
+            assert_float_equal(mean[0], 1, 1e-6);
+        } else if (e == 2) {
+            assert_float_equal(mean[0], 1.5, 1e-6);     /* (1 + 2) / 2 */
+            assert_float_equal(mean[1], 15, 1e-5);
+        } else {
+            assert_float_equal(mean[0], e - 1, 1e-6);   /* e-2, e-1, e */
+            assert_float_equal(mean[1], 10 * (e - 1), 1e-5);
+        }
+    }
+    nt_weight_history_free(h);
+}
+
+/* --average N writes another network than the best epoch alone, records N
+ * in the manifest, and the model still learns the data; N = 1 is the best
+ * epoch itself and records nothing. */
+static void test_average_epochs(void **state)
+{
+    char single[512], averaged[512];
+    newstag_train_options o;
+    json_t *ms, *ma;
+
+    (void)state;
+    snprintf(single, sizeof single, "%s/single-epoch", tmp);
+    snprintf(averaged, sizeof averaged, "%s/averaged", tmp);
+    small_options(&o);
+    o.average_epochs = 1;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, single);
+    small_options(&o);
+    o.average_epochs = 4;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, averaged);
+    ms = manifest_of(single);
+    ma = manifest_of(averaged);
+    assert_null(json_object_get(json_object_get(ms, "training"), "average_epochs"));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(ma, "training"),
+                                                        "average_epochs")), 4);
+    assert_true(squared_weights(averaged) != squared_weights(single));
+    assert_true(dev_f1(ma) > 0.85);
+    /* the dev metrics recorded are those of the averaged network written */
+    assert_float_equal(eval_f1(averaged, "training/corpus/dev_feed.jsonl"), dev_f1(ma), 1e-4);
+    json_decref(ms);
+    json_decref(ma);
+}
+
+/* A JSON Lines file again, with every title and text without diacritics
+ * (through the library's own normalizer). */
+static void write_accent_free(const char *src, const char *dst)
+{
+    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+    char line[65536];
+
+    assert_non_null(in);
+    assert_non_null(out);
+    while (fgets(line, sizeof line, in)) {
+        json_t *item = json_loads(line, 0, NULL);
+        const char *title, *text;
+        char *bare_title, *bare_text, *dump;
+        newstag_error err;
+
+        assert_non_null(item);
+        title = json_string_value(json_object_get(item, "title"));
+        text = json_string_value(json_object_get(item, "text"));
+        bare_title = newstag_normalize(title, strlen(title), 1, NULL, &err);
+        bare_text = newstag_normalize(text, strlen(text), 1, NULL, &err);
+        assert_non_null(bare_title);
+        assert_non_null(bare_text);
+        assert_null(strstr(bare_text, "\xc3\xa2"));    /* no â left */
+        json_object_set_new(item, "title", json_string(bare_title));
+        json_object_set_new(item, "text", json_string(bare_text));
+        dump = json_dumps(item, JSON_COMPACT);
+        assert_non_null(dump);
+        fprintf(out, "%s\n", dump);
+        free(dump);
+        free(bare_title);
+        free(bare_text);
+        json_decref(item);
+    }
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static json_int_t training_int(json_t *manifest, const char *key)
+{
+    return json_integer_value(json_object_get(json_object_get(manifest, "training"), key));
+}
+
+/* With an accent-free share, every item gives one row (as written or
+ * without diacritics) instead of two; the share is recorded, the model
+ * still learns the data, and it reads text without diacritics far better
+ * than a model trained without accent-free items. A share of 1 (no item
+ * as written) is refused. */
+static void test_accent_free_share(void **state)
+{
+    char copies[512], shared[512], plain[512], bare_dev[600];
+    newstag_train_options o;
+    newstag_dataset *ds;
+    newstag_error err;
+    json_t *mc, *ms;
+
+    (void)state;
+    snprintf(copies, sizeof copies, "%s/copies", tmp);
+    snprintf(shared, sizeof shared, "%s/shared", tmp);
+    snprintf(plain, sizeof plain, "%s/no-accent-free", tmp);
+    small_options(&o);
+    o.balance = NEWSTAG_BALANCE_NONE;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, copies);
+    o.accent_free_share = 0.5f;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, shared);
+    o.augment = 0;
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, plain);
+    mc = manifest_of(copies);
+    ms = manifest_of(shared);
+    assert_int_equal(training_int(mc, "training_rows"), 2 * training_int(mc, "train_items"));
+    assert_int_equal(training_int(ms, "training_rows"), training_int(ms, "train_items"));
+    assert_null(json_object_get(json_object_get(mc, "training"), "accent_free_share"));
+    assert_float_equal(json_number_value(json_object_get(json_object_get(ms, "training"),
+                                                         "accent_free_share")), 0.5, 1e-6);
+    assert_true(dev_f1(ms) > 0.85);
+    snprintf(bare_dev, sizeof bare_dev, "%s/dev_bare.jsonl", tmp);
+    write_accent_free("training/corpus/dev_feed.jsonl", bare_dev);
+    /* on these 320 items about 0.8, against 0.6 without accent-free items */
+    assert_true(eval_f1(shared, bare_dev) > eval_f1(plain, bare_dev) + 0.1);
+    json_decref(mc);
+    json_decref(ms);
+    ds = read_data("tests/data/small.jsonl");
+    o.accent_free_share = 1;
+    assert_int_equal(newstag_train(ds, NULL, &o, shared, &err), -1);
+    assert_int_equal(err.code, NEWSTAG_ERR_ARGUMENT);
+    newstag_dataset_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,6 +644,9 @@ int main(void)
         cmocka_unit_test(test_weight_decay_shrinks_weights),
         cmocka_unit_test(test_negative_decay_refused),
         cmocka_unit_test(test_oov_weight_is_rarest_kept),
+        cmocka_unit_test(test_weight_history_mean),
+        cmocka_unit_test(test_average_epochs),
+        cmocka_unit_test(test_accent_free_share),
     };
     return cmocka_run_group_tests_name("train", tests, setup, teardown);
 }

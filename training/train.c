@@ -6,17 +6,19 @@
  *    most training items (at least min_df).
  * 2. Items become L2-normalized (1 + log tf) * idf vectors. With
  *    `augment`, each training item is also added without diacritics, so the
- *    network learns to read accent-free text.
+ *    network learns to read accent-free text; with `accent_free_share` a
+ *    share of the items is used without diacritics instead (half the rows).
  * 3. libfann trains a fully connected 3-layer sigmoid network with iRPROP-
  *    (batch); by default a shortcut network, whose outputs also see the
  *    inputs directly. Weights start from our own seeded generator, so training is
  *    deterministic for a given seed.
  * 4. After each epoch the dev split is scored with the same sparse forward
  *    pass classification uses; the epoch with the best dev micro-F1 (with
- *    per-label F1-best thresholds) is kept. Its thresholds are then set on
- *    dev scores read as classification reads them (long items also in
- *    windows, windows.c), moving from 0.5 towards the F1-best value only
- *    as far as the evidence goes (evaluate.c).
+ *    per-label F1-best thresholds) is kept, or with `average_epochs` the
+ *    mean of its weights and those before it (average.c). Its thresholds
+ *    are then set on dev scores read as classification reads them (long
+ *    items also in windows, windows.c), moving from 0.5 towards the
+ *    F1-best value only as far as the evidence goes (evaluate.c).
  *
  * Class imbalance: with NEWSTAG_BALANCE_OVERSAMPLE, items of labels rarer
  * than the median label are repeated in the training data. Continued
@@ -32,6 +34,7 @@
 #include <fann.h>
 #include <jansson.h>
 
+#include "average.h"
 #include "epoch.h"
 #include "evaluate.h"
 #include "vocabulary.h"
@@ -110,6 +113,7 @@ typedef struct trainer {
     int from_parent;
     unsigned hidden;         /* hidden neurons of the network trained */
     unsigned *repeat;        /* per training item: times it is used */
+    unsigned rows;           /* training rows (items, repeats, copies) */
 } trainer;
 
 static int label_rank(const char *name)
@@ -349,6 +353,8 @@ static struct fann_train_data *build_train_data(const trainer *t,
                                                 newstag_error *err)
 {
     int aug = t->opt->augment && t->fc.accents != NEWSTAG_ACCENTS_KEEP;
+    int one_form = aug && t->opt->accent_free_share > 0;  /* no copies */
+    uint64_t rng = t->opt->seed * 0x9E3779B97F4A7C15ULL + 0x5151ULL;
     unsigned rows = 0, r = 0, k;
     struct fann_train_data *data;
     nt_grams g = {0};
@@ -356,7 +362,7 @@ static struct fann_train_data *build_train_data(const trainer *t,
     size_t i;
 
     for (i = 0; i < train->n; i++)
-        rows += t->repeat[i] * (aug ? 2 : 1);
+        rows += t->repeat[i] * (aug && !one_form ? 2 : 1);
 
     data = fann_create_train(rows, (unsigned)t->vocab.size, (unsigned)t->L);
     if (!data) {
@@ -371,9 +377,15 @@ static struct fann_train_data *build_train_data(const trainer *t,
         if (aug && !(bare = nt_normalize_impl(text, strlen(text), 1, t->fc.unify_iy,
                                               NULL, NULL, 0)))
             goto oom;
+        if (one_form && rng_uniform(&rng) < t->opt->accent_free_share) {
+            text = bare;             /* this item: accent-free form only */
+        } else if (one_form) {
+            free(bare);              /* this item: as written only */
+            bare = NULL;
+        }
         for (k = 0; k < t->repeat[i]; k++)
             if (fill_row(t, data, r++, text, gold, &g, &v) < 0 ||
-                (bare && fill_row(t, data, r++, bare, gold, &g, &v) < 0)) {
+                (bare && text != bare && fill_row(t, data, r++, bare, gold, &g, &v) < 0)) {
                 free(bare);
                 goto oom;
             }
@@ -629,6 +641,14 @@ static json_t *training_info(const trainer *t, const newstag_dataset *train,
         if (t->opt->weight_decay > 0)
             json_object_set_new(info, "weight_decay",
                                 json_real((double)t->opt->weight_decay));
+        if (t->opt->augment && t->fc.accents != NEWSTAG_ACCENTS_KEEP &&
+            t->opt->accent_free_share > 0)
+            json_object_set_new(info, "accent_free_share",
+                                json_real((double)t->opt->accent_free_share));
+        json_object_set_new(info, "training_rows", json_integer((json_int_t)t->rows));
+        if (t->opt->average_epochs > 1)
+            json_object_set_new(info, "average_epochs",
+                                json_integer((json_int_t)t->opt->average_epochs));
         if (t->from_parent)
             json_object_set_new(info, "lineage", lineage_json(t));
     }
@@ -692,10 +712,15 @@ static int train_loop(trainer *t, struct fann *ann,
     unsigned epoch, since_best = 0;
     double best_f1 = -1;
     nt_epoch_runner *runner = nt_epoch_runner_new(ann, data);
+    nt_weight_history *recent = nt_weight_history_new(
+        t->opt->average_epochs ? t->opt->average_epochs : 1, ann->total_connections);
     int rc = -1;
 
-    if (!runner)
+    if (!runner || !recent) {
+        nt_epoch_runner_free(runner);
+        nt_weight_history_free(recent);
         return nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory copying the network");
+    }
     /* a parent's own weights are "epoch 0": training must beat them */
     for (epoch = t->from_parent ? 0 : 1; epoch <= t->opt->epochs; epoch++) {
         float mse = epoch ? nt_epoch_run(runner, ann, t->opt->weight_decay) : 0;
@@ -708,6 +733,7 @@ static int train_loop(trainer *t, struct fann *ann,
         if (t->opt->progress)
             t->opt->progress(t->opt->progress_user, epoch, mse, res.micro_f1);
         *epochs_run = epoch;
+        nt_weight_history_push(recent, ann->weights);
         if (res.micro_f1 > best_f1 + 1e-9) {
             best_f1 = res.micro_f1;
             since_best = 0;
@@ -717,7 +743,8 @@ static int train_loop(trainer *t, struct fann *ann,
                 nt_fail(err, NEWSTAG_ERR_NOMEM, "out of memory");
                 goto out;
             }
-            if (score_dev(t, ann, 1, best_thr, best_res, err) < 0)
+            nt_weight_history_mean(recent, (*best)->weights);
+            if (score_dev(t, *best, 1, best_thr, best_res, err) < 0)
                 goto out;
             *best_epoch = epoch;
         } else if (++since_best >= 6 && epoch >= 20) {
@@ -732,6 +759,7 @@ static int train_loop(trainer *t, struct fann *ann,
     rc = 0;
 out:
     nt_epoch_runner_free(runner);
+    nt_weight_history_free(recent);
     return rc;
 }
 
@@ -760,9 +788,11 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
     t.fc.unify_iy = 1;
     if (opt->ngram_max < 1 || opt->ngram_max > 3 || opt->hidden < 1 ||
         opt->hidden > 1024 || opt->epochs < 1 || opt->max_features < 1 ||
+        opt->average_epochs > 100 ||
         opt->accents < 0 || opt->accents > 2 ||
         !(opt->weight_decay >= 0 && opt->weight_decay < 1) ||
-        !(opt->target_margin >= 0 && opt->target_margin < 0.5f))
+        !(opt->target_margin >= 0 && opt->target_margin < 0.5f) ||
+        !(opt->accent_free_share >= 0 && opt->accent_free_share < 1))
         return nt_fail(err, NEWSTAG_ERR_ARGUMENT, "bad training options");
     if (!dev) {
         if (split_dev(train_in, opt->seed, &own_train, &own_dev, err) < 0)
@@ -785,6 +815,7 @@ int newstag_train(const newstag_dataset *train_in, const newstag_dataset *dev_in
         prepare_dev(&t, dev, err) < 0 ||
         !(data = build_train_data(&t, train, err)) || !(ann = create_network(&t, err)))
         goto out;
+    t.rows = fann_length_train_data(data);
     if (train_loop(&t, ann, data, &best, thr, &res, &best_epoch, &epochs_run, err) < 0)
         goto out;
     info = training_info(&t, train, dev, best_epoch, epochs_run, &res);
