@@ -119,6 +119,15 @@ static void train_ok(const char *train_path, const char *dev_path,
     newstag_dataset_free(dev);
 }
 
+/* Train on tests/data/small.jsonl (dev: dev_feed.jsonl) into tmp/name,
+ * whose path is left in dir. */
+static void train_small(const newstag_train_options *o, const char *name,
+                        char *dir, size_t size)
+{
+    snprintf(dir, size, "%s/%s", tmp, name);
+    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", o, dir);
+}
+
 /* A model trained on a little data, continued on new data: better on the
  * dev split and on data neither run chose anything on, same vocabulary and
  * labels, and the parent recorded in the lineage. */
@@ -409,15 +418,11 @@ static void test_weight_decay_shrinks_weights(void **state)
     double wp, wd;
 
     (void)state;
-    snprintf(plain, sizeof plain, "%s/plain-decay", tmp);
-    snprintf(decayed, sizeof decayed, "%s/decayed", tmp);
     small_options(&o);
     o.epochs = 20;
-    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, plain);
-    small_options(&o);
-    o.epochs = 20;
+    train_small(&o, "plain-decay", plain, sizeof plain);
     o.weight_decay = 1e-3f;
-    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, decayed);
+    train_small(&o, "decayed", decayed, sizeof decayed);
     wp = squared_weights(plain);
     wd = squared_weights(decayed);
     assert_true(wd < 0.5 * wp);
@@ -524,14 +529,11 @@ static void test_average_epochs(void **state)
     json_t *ms, *ma;
 
     (void)state;
-    snprintf(single, sizeof single, "%s/single-epoch", tmp);
-    snprintf(averaged, sizeof averaged, "%s/averaged", tmp);
     small_options(&o);
     o.average_epochs = 1;
-    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, single);
-    small_options(&o);
+    train_small(&o, "single-epoch", single, sizeof single);
     o.average_epochs = 4;
-    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, averaged);
+    train_small(&o, "averaged", averaged, sizeof averaged);
     ms = manifest_of(single);
     ma = manifest_of(averaged);
     assert_null(json_object_get(json_object_get(ms, "training"), "average_epochs"));
@@ -601,16 +603,13 @@ static void test_accent_free_share(void **state)
     json_t *mc, *ms;
 
     (void)state;
-    snprintf(copies, sizeof copies, "%s/copies", tmp);
-    snprintf(shared, sizeof shared, "%s/shared", tmp);
-    snprintf(plain, sizeof plain, "%s/no-accent-free", tmp);
     small_options(&o);
     o.balance = NEWSTAG_BALANCE_NONE;
-    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, copies);
+    train_small(&o, "copies", copies, sizeof copies);
     o.accent_free_share = 0.5f;
-    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, shared);
+    train_small(&o, "shared", shared, sizeof shared);
     o.augment = 0;
-    train_ok("tests/data/small.jsonl", "training/corpus/dev_feed.jsonl", &o, plain);
+    train_small(&o, "no-accent-free", plain, sizeof plain);
     mc = manifest_of(copies);
     ms = manifest_of(shared);
     assert_int_equal(training_int(mc, "training_rows"), 2 * training_int(mc, "train_items"));
