@@ -87,6 +87,11 @@ static json_t *manifest_of(const char *dir)
     return root;
 }
 
+static json_int_t training_int(json_t *manifest, const char *key)
+{
+    return json_integer_value(json_object_get(json_object_get(manifest, "training"), key));
+}
+
 static double dev_f1(json_t *manifest)
 {
     return json_number_value(json_object_get(json_object_get(json_object_get(
@@ -537,8 +542,7 @@ static void test_average_epochs(void **state)
     ms = manifest_of(single);
     ma = manifest_of(averaged);
     assert_null(json_object_get(json_object_get(ms, "training"), "average_epochs"));
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(ma, "training"),
-                                                        "average_epochs")), 4);
+    assert_int_equal(training_int(ma, "average_epochs"), 4);
     assert_true(squared_weights(averaged) != squared_weights(single));
     assert_true(dev_f1(ma) > 0.85);
     /* the dev metrics recorded are those of the averaged network written */
@@ -582,11 +586,6 @@ static void write_accent_free(const char *src, const char *dst)
     }
     fclose(in);
     assert_int_equal(fclose(out), 0);
-}
-
-static json_int_t training_int(json_t *manifest, const char *key)
-{
-    return json_integer_value(json_object_get(json_object_get(manifest, "training"), key));
 }
 
 /* With an accent-free share, every item gives one row (as written or
