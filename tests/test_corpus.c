@@ -3,7 +3,8 @@
  * corpus and of the held-out tests is well formed and labeled with known
  * labels, ids are unique, and no item is in two places (the dev split and
  * the training split, or a held-out test and the corpus), which would make
- * the dev scores and the held-out measures optimistic.
+ * the dev scores and the held-out measures optimistic. The hand-sorted
+ * sample of unlabeled items that bench/corpus-stats reads names such items.
  */
 #include <glob.h>
 #include <jansson.h>
@@ -16,6 +17,7 @@ typedef struct item {
     char *id;
     char *text;          /* title, a newline, text */
     int place;           /* CORPUS_TRAIN, CORPUS_DEV or HELDOUT */
+    size_t nlabels;
     const char *file;
 } item;
 
@@ -71,6 +73,7 @@ static void add_item(items *all, json_t *o, int place, const char *file, size_t 
     assert_non_null(it->text);
     sprintf(it->text, "%s\n%s", title, text);
     it->place = place;
+    it->nlabels = json_array_size(labels);
     it->file = file;
 }
 
@@ -204,6 +207,46 @@ static void test_no_item_in_two_places(void **state)
                  all->v[i - 1].file, all->v[i].id, all->v[i].file);
 }
 
+/* training/sections_sample.tsv (id, section, Y or N per line) sorts a
+ * sample of the corpus items with no label into news sections; each line
+ * names such an item, and the sample spans at least the 15 sections
+ * the corpus is to cover. */
+static void test_sections_sample_names_unlabeled_items(void **state)
+{
+    items *all = *state;
+    char *data = tu_read_file("training/sections_sample.tsv", NULL), *line, *save = NULL;
+    char *sections[64];
+    size_t nsections = 0, lines = 0, i;
+
+    assert_non_null(data);
+    qsort(all->v, all->n, sizeof *all->v, by_id);
+    for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *id = line, *section = strchr(line, '\t'), *hard = NULL;
+        item key, *found;
+
+        if (*line == '#')
+            continue;
+        if (!section || !(hard = strchr(section + 1, '\t')))
+            fail_msg("sections_sample.tsv: \"%s\" is not id, section, Y/N", line);
+        *section++ = '\0';
+        *hard++ = '\0';
+        if (strcmp(hard, "Y") != 0 && strcmp(hard, "N") != 0)
+            fail_msg("sections_sample.tsv: %s: hard must be Y or N", id);
+        key.id = id;
+        found = bsearch(&key, all->v, all->n, sizeof *all->v, by_id);
+        if (!found || found->place == HELDOUT || found->nlabels != 0)
+            fail_msg("sections_sample.tsv: %s is not a corpus item with no label", id);
+        for (i = 0; i < nsections && strcmp(sections[i], section) != 0; i++)
+            ;
+        if (i == nsections && nsections < 64)
+            sections[nsections++] = section;
+        lines++;
+    }
+    assert_true(lines >= 500);
+    assert_true(nsections >= 15);
+    free(data);
+}
+
 /* The files are read once for all the tests (each only reads or reorders). */
 static int setup(void **state)
 {
@@ -223,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_items_well_formed),
         cmocka_unit_test(test_ids_unique),
         cmocka_unit_test(test_no_item_in_two_places),
+        cmocka_unit_test(test_sections_sample_names_unlabeled_items),
     };
     return cmocka_run_group_tests_name("corpus", tests, setup, teardown);
 }
